@@ -1,0 +1,23 @@
+# The two commands a newcomer needs are `make demo` and `make test`; both run
+# `scripts/setup.sh` first, which installs everything idempotently.
+.PHONY: setup demo test lint bench synth
+
+VENV := .venv/bin
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	@$(VENV)/twin demo
+
+test: setup
+	@echo "[test] ruff"
+	@$(VENV)/ruff check .
+	@echo "[test] pytest"
+	@$(VENV)/pytest
+
+lint: setup
+	@$(VENV)/ruff check .
+
+synth: setup
+	@npx --no-install cdk synth --quiet

@@ -1,0 +1,95 @@
+"""The silver contract: column names and types every writer (batch and stream
+Glue jobs) produces and every reader (dbt staging models) relies on.
+
+Money is DECIMAL(18,4), never float, so gold reconciles to silver to the cent.
+`row_id` is the business key of an order line.
+"""
+
+from __future__ import annotations
+
+# The 24 fields of the Global Superstore export, in file order.
+CANONICAL_HEADER: tuple[str, ...] = (
+    "Row ID", "Order ID", "Order Date", "Ship Date", "Ship Mode", "Customer ID",
+    "Customer Name", "Segment", "City", "State", "Country", "Postal Code", "Market",
+    "Region", "Product ID", "Category", "Sub-Category", "Product Name", "Sales",
+    "Quantity", "Discount", "Profit", "Shipping Cost", "Order Priority",
+)  # fmt: skip
+
+
+def snake_case(field: str) -> str:
+    return field.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+MONEY = "DECIMAL(18,4)"
+RATE = "DECIMAL(5,4)"
+
+# (column, Spark SQL type, nullable) for the business columns of silver/sales.
+BUSINESS_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("row_id", "BIGINT", False),
+    ("order_id", "STRING", False),
+    ("order_date", "DATE", False),
+    ("ship_date", "DATE", False),
+    ("ship_mode", "STRING", False),
+    ("customer_id", "STRING", False),
+    ("customer_name", "STRING", True),
+    ("segment", "STRING", False),
+    ("city", "STRING", True),
+    ("state", "STRING", True),
+    ("country", "STRING", True),
+    ("postal_code", "STRING", True),  # string: leading zeros; blank outside the US
+    ("market", "STRING", False),
+    ("region", "STRING", True),
+    ("product_id", "STRING", False),
+    ("category", "STRING", True),
+    ("sub_category", "STRING", True),
+    ("product_name", "STRING", True),
+    ("sales", MONEY, False),
+    ("quantity", "INT", False),
+    ("discount", RATE, False),
+    ("profit", MONEY, False),
+    ("shipping_cost", MONEY, True),
+    ("order_priority", "STRING", True),
+)
+
+# Lineage columns carried by every silver row.
+LINEAGE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("source_uri", "STRING", False),  # s3://bucket/key (or file:// locally) of the bronze object
+    ("source_version", "STRING", True),  # S3 version id (or etag) of that object
+    ("source_line", "BIGINT", True),  # 1-based physical line of the record in a CSV
+    ("source_kind", "STRING", False),  # 'batch' | 'stream'
+    ("run_id", "STRING", False),  # the pipeline run (= Step Functions execution name)
+    ("ingested_at", "TIMESTAMP", False),
+    ("record_hash", "STRING", False),  # sha256 of the business columns; drives MERGE updates
+    ("event_id", "STRING", True),  # stream: id of the last event applied to the row
+    ("event_time", "TIMESTAMP", True),  # stream: time of that event
+    ("is_deleted", "BOOLEAN", False),  # soft delete (stream cancellations)
+)
+
+SALES_COLUMNS = BUSINESS_COLUMNS + LINEAGE_COLUMNS
+
+# silver/quarantine: every rejected record, with the raw text and why.
+QUARANTINE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("run_id", "STRING", False),
+    ("source_uri", "STRING", False),
+    ("source_version", "STRING", True),
+    ("source_kind", "STRING", False),
+    ("line_number", "BIGINT", True),  # physical line in the file (stream: record index)
+    ("raw_record", "STRING", True),  # the record exactly as read (decoded text)
+    ("reason_codes", "ARRAY<STRING>", False),  # machine-readable, e.g. ['bad_order_date']
+    ("reason_detail", "STRING", False),  # human-readable: what is wrong and how to fix it
+    ("quarantined_at", "TIMESTAMP", False),
+)
+
+ENUMERATIONS: dict[str, frozenset[str]] = {
+    "segment": frozenset({"Consumer", "Corporate", "Home Office"}),
+    "ship_mode": frozenset({"First Class", "Second Class", "Standard Class", "Same Day"}),
+    "order_priority": frozenset({"Critical", "High", "Medium", "Low"}),
+    "market": frozenset({"Africa", "APAC", "Canada", "EMEA", "EU", "LATAM", "US"}),
+}
+
+
+def ddl(columns: tuple[tuple[str, str, bool], ...]) -> str:
+    """Spark DDL for a column list, e.g. for `spark.createDataFrame(rows, ddl(...))`."""
+    return ", ".join(
+        f"{name} {type_}{'' if nullable else ' NOT NULL'}" for name, type_, nullable in columns
+    )

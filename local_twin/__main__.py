@@ -1,0 +1,3 @@
+from local_twin.cli import main
+
+raise SystemExit(main())

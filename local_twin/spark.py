@@ -1,0 +1,73 @@
+"""The one local Spark session factory used by the local twin, the Glue jobs'
+local mode and the tests.
+
+It mirrors Glue 5.0 (Spark 3.5, Delta 3.3) but is sized for a 2-core laptop,
+never opens the UI or a public port, and loads Delta from jars resolved once
+at set-up (`scripts/setup.sh`), so a session never downloads anything.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from local_twin.paths import JARS_DIR
+
+_DELTA_JARS = ("delta-spark_2.12", "delta-storage")
+
+
+class SparkSetupError(RuntimeError):
+    """The local Spark prerequisites are missing; the message says how to fix it."""
+
+
+def delta_jars(jars_dir: Path = JARS_DIR) -> list[Path]:
+    jars = sorted(jars_dir.glob("*.jar")) if jars_dir.is_dir() else []
+    missing = [name for name in _DELTA_JARS if not any(j.name.startswith(name) for j in jars)]
+    if missing:
+        raise SparkSetupError(
+            f"Delta Lake jars {missing} not found in {jars_dir}. "
+            "Run `make setup` (or scripts/setup.sh) to resolve them with Maven."
+        )
+    return jars
+
+
+def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
+    """Return the process-wide local Spark session with Delta enabled.
+
+    `getOrCreate` makes a second call cheap and returns the same session, which
+    is what lets the twin and the test suite share one JVM per process.
+    """
+    from pyspark.sql import SparkSession
+
+    jars = ",".join(str(j) for j in delta_jars())
+    scratch = Path(tempfile.gettempdir()) / f"sales-pipeline-spark-{os.getuid()}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(f"local[{cores}]")
+        .config("spark.jars", jars)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config(
+            "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+        )
+        .config("spark.driver.memory", os.environ.get("SALES_PIPELINE_SPARK_MEMORY", "4g"))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(cores * 2))
+        .config("spark.default.parallelism", str(cores * 2))
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
+        .config("spark.local.dir", str(scratch / "tmp"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        # Delta's defaults assume a cluster; these keep small-table commits fast.
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.stats.collect", "true")
+    )
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
