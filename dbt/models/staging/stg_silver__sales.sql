@@ -1,0 +1,56 @@
+{#- The only reader of silver/sales: typed, named once, plus the store natural
+    key. Keeps soft-deleted rows (is_deleted) because the fact must see them to
+    remove them; every downstream model filters on it. -#}
+with source as (
+    select * from {{ source('silver', 'sales') }}
+),
+
+typed as (
+    select
+        cast({{ silver_column('row_id') }} as {{ dbt.type_bigint() }}) as row_id,
+        cast({{ silver_column('order_id') }} as {{ dbt.type_string() }}) as order_id,
+        cast({{ silver_column('order_date') }} as date) as order_date,
+        cast({{ silver_column('ship_date') }} as date) as ship_date,
+        cast({{ silver_column('ship_mode') }} as {{ dbt.type_string() }}) as ship_mode,
+        cast({{ silver_column('customer_id') }} as {{ dbt.type_string() }}) as customer_id,
+        cast({{ silver_column('customer_name') }} as {{ dbt.type_string() }}) as customer_name,
+        cast({{ silver_column('segment') }} as {{ dbt.type_string() }}) as segment,
+        cast({{ silver_column('city') }} as {{ dbt.type_string() }}) as city,
+        cast({{ silver_column('state') }} as {{ dbt.type_string() }}) as state,
+        cast({{ silver_column('country') }} as {{ dbt.type_string() }}) as country,
+        -- blank outside the US: one spelling (null) for "no postal code"
+        nullif(trim(cast({{ silver_column('postal_code') }} as {{ dbt.type_string() }})), '')
+            as postal_code,
+        cast({{ silver_column('market') }} as {{ dbt.type_string() }}) as market,
+        cast({{ silver_column('region') }} as {{ dbt.type_string() }}) as region,
+        cast({{ silver_column('product_id') }} as {{ dbt.type_string() }}) as product_id,
+        cast({{ silver_column('category') }} as {{ dbt.type_string() }}) as category,
+        cast({{ silver_column('sub_category') }} as {{ dbt.type_string() }}) as sub_category,
+        cast({{ silver_column('product_name') }} as {{ dbt.type_string() }}) as product_name,
+        cast({{ silver_column('sales') }} as decimal(18, 4)) as sales,
+        cast({{ silver_column('quantity') }} as integer) as quantity,
+        cast({{ silver_column('discount') }} as decimal(5, 4)) as discount,
+        cast({{ silver_column('profit') }} as decimal(18, 4)) as profit,
+        cast({{ silver_column('shipping_cost') }} as decimal(18, 4)) as shipping_cost,
+        cast({{ silver_column('order_priority') }} as {{ dbt.type_string() }}) as order_priority,
+        cast({{ silver_column('source_uri') }} as {{ dbt.type_string() }}) as source_uri,
+        cast({{ silver_column('source_kind') }} as {{ dbt.type_string() }}) as source_kind,
+        cast({{ silver_column('run_id') }} as {{ dbt.type_string() }}) as run_id,
+        cast({{ silver_column('ingested_at') }} as {{ dbt.type_timestamp() }}) as ingested_at,
+        cast({{ silver_column('record_hash') }} as {{ dbt.type_string() }}) as record_hash,
+        cast({{ silver_column('is_deleted') }} as boolean) as is_deleted
+    from source
+),
+
+final as (
+    select
+        typed.*,
+        -- where the sale happened; unknown when no part of the place is known
+        case
+            when country is null and state is null and city is null then null
+            else {{ surrogate_key(['country', 'state', 'city', 'postal_code']) }}
+        end as store_nk
+    from typed
+)
+
+select * from final
