@@ -1,0 +1,119 @@
+"""The real data engines behind the twin's Glue job runs and ECS tasks.
+
+A Glue job run executes the real Glue script's `run_batch` on the shared local
+Spark session; an ECS task runs the real dbt container command
+(`python dbt/entrypoint.py`) as a subprocess against the workspace DuckDB file.
+Both see `file://` workspace URIs where AWS would pass `s3://` ones, and both
+record how long the engine itself worked, so the benchmark can separate engine
+time from orchestration overhead.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+
+import boto3
+
+from local_twin.aws_hooks import REGION, EcsTaskSpec
+from local_twin.paths import DBT_PROJECT_DIR
+from local_twin.workspace import LAKE_BUCKET, Workspace
+
+GLUE_JOB_MODULE = "glue_jobs.batch_to_silver"
+URI_ARGUMENTS = ("lake_uri", "manifest_uri", "source_uris")
+
+
+class EngineTimings:
+    """Seconds of engine work per run id (thread-safe; the engines run on worker threads)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_run: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+    def add(self, run_id: str, engine: str, seconds: float) -> None:
+        with self._lock:
+            self.by_run[run_id][engine] += seconds
+
+
+def _s3():
+    return boto3.client("s3", region_name=REGION)
+
+
+def localise_glue_arguments(arguments: dict[str, str], workspace: Workspace) -> dict[str, str]:
+    """Glue `--name value` arguments -> run_batch's dict, with s3:// turned into file://.
+
+    A manifest lives in moto's S3 (the trigger function wrote it there); it is
+    copied into the workspace folder first so the job reads it like any object.
+    """
+    args = {name.removeprefix("--"): value for name, value in arguments.items()}
+    manifest_uri = args.get("manifest_uri")
+    if manifest_uri and manifest_uri.startswith("s3://"):
+        bucket, key = manifest_uri[len("s3://") :].split("/", 1)
+        body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+        target = workspace.object_path(bucket, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    for name in URI_ARGUMENTS:
+        if args.get(name):
+            args[name] = ",".join(workspace.local_uri(u) for u in args[name].split(","))
+    return args
+
+
+def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = GLUE_JOB_MODULE):
+    """A GlueRunner that runs the real Glue script, then mirrors its metrics into moto's S3."""
+
+    def run(job_name: str, arguments: dict[str, str]) -> None:
+        started = time.perf_counter()
+        args = localise_glue_arguments(arguments, workspace)
+        run_id = args["run_id"]
+        try:
+            from local_twin.spark import local_spark_session
+
+            job = importlib.import_module(job_module)
+            job.run_batch(local_spark_session(), args)
+        finally:
+            timings.add(run_id, "glue", time.perf_counter() - started)
+        metrics = workspace.run_metrics_path(run_id)
+        if not metrics.exists():
+            raise RuntimeError(
+                f"{job_module}.run_batch finished without writing {metrics}; the state machine "
+                "reads it for the data-quality gate (docs/contracts.md, run metrics record)."
+            )
+        _s3().put_object(
+            Bucket=LAKE_BUCKET, Key=f"runs/{run_id}/metrics.json", Body=metrics.read_bytes()
+        )
+
+    return run
+
+
+def dbt_runner(workspace: Workspace, timings: EngineTimings, python: str = sys.executable):
+    """An EcsRunner that runs the dbt project's container command as a subprocess."""
+
+    def run(spec: EcsTaskSpec) -> int:
+        env = dict(os.environ)
+        env.update(spec.environment)
+        env["LAKE_URI"] = workspace.local_uri(spec.environment.get("LAKE_URI", ""))
+        run_id = spec.environment.get("RUN_ID", "unknown-run")
+        log_path = workspace.logs / f"dbt-{run_id}.log"
+        started = time.perf_counter()
+        with log_path.open("a") as log:
+            log.write(f"--- {time.strftime('%H:%M:%S')} {json.dumps(spec.environment)}\n")
+            log.flush()
+            completed = subprocess.run(
+                [python, str(DBT_PROJECT_DIR / "entrypoint.py")],
+                cwd=DBT_PROJECT_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        timings.add(run_id, "dbt", time.perf_counter() - started)
+        return completed.returncode
+
+    return run

@@ -1,0 +1,389 @@
+"""The local twin: the event-driven pipeline, offline, with the real artifacts.
+
+moto plays the AWS control plane (S3, EventBridge, SQS, SNS, DynamoDB, Step
+Functions running step_functions/pipeline.asl.json, Glue, ECS); the twin plays
+the two services moto cannot: the Lambda poller (real trigger handler, real SQS
+event shape) and the compute behind Glue job runs and ECS tasks (see engines.py).
+
+    with Twin(Workspace.at("workspace")) as twin:
+        records = twin.drop([Path("data/sample/orders.csv")])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+
+import boto3
+
+from local_twin import engines
+from local_twin.aws_hooks import REGION, LocalRuntimes, local_aws
+from local_twin.lambda_runtime import LambdaContext, load_handler_module, sqs_event
+from local_twin.paths import STEP_FUNCTIONS_DIR
+from local_twin.progress import Progress, quiet
+from local_twin.workspace import BATCH_PREFIX, LAKE_BUCKET, RAW_BUCKET, Workspace
+
+ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
+STATE_MACHINE_NAME = "sales-pipeline"
+GLUE_JOB_NAME = "sales-batch-to-silver"
+DBT_CONTAINER = "dbt"
+GOLD_REFRESH_TABLE = "sales-gold-refresh"
+ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
+INPUT_SUFFIXES = (".csv", ".csv.gz")
+TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+# State names whose duration the summaries and the benchmark report.
+STAGE_STATES = {"RunGlueJob": "glue", "RunDbt": "dbt"}
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+
+
+def substitute(definition: str, values: dict[str, str]) -> str:
+    """Fill ${Placeholders} like CDK's definition_substitutions; refuse leftovers."""
+    missing = sorted(set(_PLACEHOLDER.findall(definition)) - set(values))
+    if missing:
+        raise ValueError(f"{ASL_PATH}: no local value for placeholder(s) {missing}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], definition)
+
+
+class Twin:
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        glue_runner=None,
+        ecs_runner=None,
+        progress: Progress | None = None,
+        quarantine_ratio_threshold: str = "0.05",
+        on_quality_breach: str = "stop",
+        time_scale: float = 0.01,
+    ) -> None:
+        self.workspace = workspace
+        self.progress = progress or quiet()
+        self.timings = engines.EngineTimings()
+        self.runtimes = LocalRuntimes(
+            glue_runner=glue_runner or engines.glue_runner(workspace, self.timings),
+            ecs_runner=ecs_runner or engines.dbt_runner(workspace, self.timings),
+            time_scale=time_scale,
+        )
+        self.settings = {
+            "QuarantineRatioThreshold": quarantine_ratio_threshold,
+            "OnQualityBreach": on_quality_breach,
+        }
+        self._stack = contextlib.ExitStack()
+        self.notifications: list[dict] = []
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Twin:
+        os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+        self._stack.enter_context(local_aws(self.runtimes))
+        self._provision()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+    def _client(self, service: str):
+        return boto3.client(service, region_name=REGION)
+
+    def _provision(self) -> None:
+        s3, sqs, events, sns = (self._client(s) for s in ("s3", "sqs", "events", "sns"))
+        for bucket in (RAW_BUCKET, LAKE_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_notification_configuration(
+            Bucket=RAW_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        self.queue_url = sqs.create_queue(QueueName="sales-pipeline-object-events")["QueueUrl"]
+        self.queue_arn = self._queue_arn(sqs, self.queue_url)
+        events.put_rule(
+            Name="sales-raw-object-created",
+            EventPattern=json.dumps(
+                {
+                    "source": ["aws.s3"],
+                    "detail-type": ["Object Created"],
+                    "detail": {"bucket": {"name": [RAW_BUCKET]}},
+                }
+            ),
+        )
+        events.put_targets(
+            Rule="sales-raw-object-created", Targets=[{"Id": "buffer", "Arn": self.queue_arn}]
+        )
+        topic_arn = sns.create_topic(Name="sales-pipeline-notifications")["TopicArn"]
+        self.inbox_url = sqs.create_queue(QueueName="sales-pipeline-notification-inbox")["QueueUrl"]
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=self._queue_arn(sqs, self.inbox_url),
+            Attributes={"RawMessageDelivery": "true"},
+        )
+        self._client("dynamodb").create_table(
+            TableName=GOLD_REFRESH_TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        self._client("glue").create_job(
+            Name=GLUE_JOB_NAME,
+            Role=ROLE_ARN,
+            Command={"Name": "glueetl", "ScriptLocation": "file://glue_jobs/batch_to_silver.py"},
+            ExecutionProperty={"MaxConcurrentRuns": 1},
+            GlueVersion="5.0",
+        )
+        cluster_arn, task_definition_arn, subnet, security_group = self._provision_ecs()
+        self.state_machine_arn = self._client("stepfunctions").create_state_machine(
+            name=STATE_MACHINE_NAME,
+            roleArn=ROLE_ARN,
+            definition=substitute(
+                ASL_PATH.read_text(),
+                {
+                    "GlueJobName": GLUE_JOB_NAME,
+                    "DbtClusterArn": cluster_arn,
+                    "DbtTaskDefinitionArn": task_definition_arn,
+                    "DbtContainerName": DBT_CONTAINER,
+                    "DbtSubnetIds": subnet,
+                    "DbtSecurityGroupIds": security_group,
+                    "NotificationTopicArn": topic_arn,
+                    "LakeBucketName": LAKE_BUCKET,
+                    "GoldRefreshTableName": GOLD_REFRESH_TABLE,
+                    **self.settings,
+                },
+            ),
+        )["stateMachineArn"]
+        os.environ.update(
+            STATE_MACHINE_ARN=self.state_machine_arn, LAKE_BUCKET=LAKE_BUCKET, RAW_BUCKET=RAW_BUCKET
+        )
+        self.trigger = load_handler_module("trigger")
+        # Lambda would send the function's logs to CloudWatch; the twin keeps them in the workspace.
+        self._trigger_log = self._stack.enter_context(
+            (self.workspace.logs / "trigger.log").open("a")
+        )
+        self.trigger.logger.registered_handler.setStream(self._trigger_log)
+
+    def _provision_ecs(self) -> tuple[str, str, str, str]:
+        ecs, ec2 = self._client("ecs"), self._client("ec2")
+        cluster_arn = ecs.create_cluster(clusterName="sales-dbt")["cluster"]["clusterArn"]
+        task_definition_arn = ecs.register_task_definition(
+            family="sales-dbt",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="1024",
+            memory="2048",
+            containerDefinitions=[
+                {
+                    "name": DBT_CONTAINER,
+                    "image": "sales-pipeline/dbt:local",
+                    "essential": True,
+                    "cpu": 1024,
+                    "memory": 2048,
+                    "command": ["python", "entrypoint.py"],
+                    "environment": [
+                        {"name": "DBT_TARGET", "value": "local"},
+                        {"name": "DUCKDB_PATH", "value": str(self.workspace.duckdb_path)},
+                    ],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+        security_group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+        return cluster_arn, task_definition_arn, subnet, security_group
+
+    @staticmethod
+    def _queue_arn(sqs, url: str) -> str:
+        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    # --- the event path ----------------------------------------------------------------------
+
+    def put_raw_object(self, key: str, body: bytes) -> None:
+        """Write to the raw bucket: the workspace folder and moto (which emits the event)."""
+        target = self.workspace.object_path(RAW_BUCKET, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        self._client("s3").put_object(Bucket=RAW_BUCKET, Key=key, Body=body)
+
+    def drop(self, files: list[Path]) -> list[dict]:
+        """Drop files into landing/sales/ and run every execution they trigger to completion."""
+        for path in files:
+            if not path.is_file():
+                raise SystemExit(f"{path}: no such file. Give the path of a sales CSV export.")
+            if not path.name.lower().endswith(INPUT_SUFFIXES):
+                raise SystemExit(
+                    f"{path}: the pipeline takes {' or '.join(INPUT_SUFFIXES)} files under "
+                    f"{BATCH_PREFIX}; rename it or export it as CSV."
+                )
+        dropped_at = time.time()
+        for path in files:
+            self.put_raw_object(BATCH_PREFIX + path.name, path.read_bytes())
+            self.progress(f"dropped {path.name} -> s3://{RAW_BUCKET}/{BATCH_PREFIX}{path.name}")
+        started = self.deliver_events()
+        return self.wait(started, dropped_at=dropped_at)
+
+    def receive_events(self, limit: int = 100) -> list[dict]:
+        """Everything on the buffer queue now (the Lambda poller's batching window)."""
+        sqs, messages = self._client("sqs"), []
+        while len(messages) < limit:
+            batch = sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, limit - len(messages)),
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            messages.extend(batch)
+        return messages
+
+    def invoke_trigger(self, messages: list[dict]) -> dict:
+        """Call the real handler with an SQS batch; delete what it processed (like the poller)."""
+        event = sqs_event(messages, self.queue_arn)
+        with contextlib.redirect_stdout(self._trigger_log):
+            response = self.trigger.lambda_handler(event, LambdaContext("sales-pipeline-trigger"))
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        sqs = self._client("sqs")
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return response
+
+    def deliver_events(self) -> list[str]:
+        """Drain the buffer queue through the trigger; the execution ARNs it started."""
+        before = set(self._execution_arns())
+        while messages := self.receive_events():
+            response = self.invoke_trigger(messages)
+            if response.get("batchItemFailures"):
+                self.progress(
+                    f"trigger reported {len(response['batchItemFailures'])} failed message(s); "
+                    f"see {self.workspace.logs / 'trigger.log'}"
+                )
+                break
+        started = [arn for arn in self._execution_arns() if arn not in before]
+        for arn in started:
+            self.progress(f"execution started: {arn.rsplit(':', 1)[-1]}")
+        return started
+
+    def _execution_arns(self) -> list[str]:
+        pages = self._client("stepfunctions").get_paginator("list_executions")
+        return [
+            e["executionArn"]
+            for page in pages.paginate(stateMachineArn=self.state_machine_arn)
+            for e in page["executions"]
+        ]
+
+    # --- executions ----------------------------------------------------------------------------
+
+    def start_execution(self, name: str, execution_input: dict) -> str:
+        return self._client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, name=name, input=json.dumps(execution_input)
+        )["executionArn"]
+
+    def rerun(self, record: dict) -> dict:
+        """A new execution with the original input (what the console's "New execution" does)."""
+        reruns = sum(1 for r in self.workspace.executions() if r.get("rerun_of") == record["name"])
+        name = f"{record['name'][:70]}-rerun{reruns + 1}"
+        arn = self.start_execution(name, json.loads(record["input"]))
+        self.progress(f"execution started: {name} (rerun of {record['name']})")
+        [result] = self.wait([arn], dropped_at=None, extra={"rerun_of": record["name"]})
+        return result
+
+    def wait(
+        self, arns: list[str], dropped_at: float | None, extra: dict | None = None
+    ) -> list[dict]:
+        """Follow executions to the end, printing each state as it is entered; save records."""
+        sfn, seen, pending = self._client("stepfunctions"), {arn: 0 for arn in arns}, set(arns)
+        while pending:
+            for arn in sorted(pending):
+                events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+                for event in events[seen[arn] :]:
+                    if event["type"].endswith("StateEntered"):
+                        name = event["stateEnteredEventDetails"]["name"]
+                        self.progress(f"  {arn.rsplit(':', 1)[-1][:48]}: {name}")
+                seen[arn] = len(events)
+                if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
+                    pending.discard(arn)
+            if pending:
+                time.sleep(0.2)
+        self._collect_notifications()
+        records = [self._record(arn, dropped_at, extra or {}) for arn in arns]
+        for record in records:
+            self.workspace.save_execution(record)
+            self.progress(
+                f"execution {record['status']}: {record['name']} "
+                f"({record['duration_seconds']:.1f}s)"
+            )
+        return records
+
+    def _collect_notifications(self) -> None:
+        sqs = self._client("sqs")
+        while batch := sqs.receive_message(QueueUrl=self.inbox_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in batch:
+                self.notifications.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def _record(self, arn: str, dropped_at: float | None, extra: dict) -> dict:
+        sfn = self._client("stepfunctions")
+        described = sfn.describe_execution(executionArn=arn)
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        execution_input = json.loads(described["input"])
+        run_id = execution_input.get("run_id", "")
+        started, stopped = described["startDate"], described.get("stopDate")
+        record = {
+            "name": described["name"],
+            "arn": arn,
+            "run_id": run_id,
+            "kind": execution_input.get("kind"),
+            "input": described["input"],
+            "status": described["status"],
+            "error": described.get("error"),
+            "cause": described.get("cause"),
+            "started_at": started.isoformat(),
+            "stopped_at": stopped.isoformat() if stopped else None,
+            "duration_seconds": (stopped - started).total_seconds() if stopped else None,
+            "path": [
+                e["stateEnteredEventDetails"]["name"]
+                for e in events
+                if e["type"].endswith("StateEntered")
+            ],
+            "stage_seconds": stage_seconds(events),
+            "engine_seconds": dict(self.timings.by_run.get(run_id, {})),
+            "metrics": self.workspace.run_metrics(run_id),
+            "notifications": [n for n in self.notifications if n.get("execution") == arn],
+            **extra,
+        }
+        if dropped_at is not None:
+            record["drop_to_start_seconds"] = round(started.timestamp() - dropped_at, 3)
+            if stopped is not None:
+                record["drop_to_end_seconds"] = round(stopped.timestamp() - dropped_at, 3)
+        return record
+
+
+def stage_seconds(events: list[dict]) -> dict[str, float]:
+    """Seconds spent in each Task state (summed over loops), from the execution history."""
+    entered: dict[str, datetime] = {}
+    totals: dict[str, float] = {}
+    for event in events:
+        if event["type"] == "TaskStateEntered":
+            entered[event["stateEnteredEventDetails"]["name"]] = event["timestamp"]
+        elif event["type"] == "TaskStateExited":
+            name = event["stateExitedEventDetails"]["name"]
+            if name in entered:
+                seconds = (event["timestamp"] - entered.pop(name)).total_seconds()
+                totals[name] = round(totals.get(name, 0.0) + seconds, 3)
+    return totals
+
+
+def copy_sample(source: Path, target_dir: Path) -> list[Path]:
+    """Copy the top-level CSVs of a sample folder (not its bad/ sub-folder)."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for path in sorted(source.glob("*")):
+        if path.is_file() and path.name.lower().endswith(INPUT_SUFFIXES):
+            copies.append(Path(shutil.copy2(path, target_dir / path.name)))
+    return copies

@@ -1,0 +1,91 @@
+"""The twin's workspace: buckets as folders, the DuckDB file and execution records.
+
+Everything a later command needs lives here, so a second `twin drop` builds on the
+first: `<workspace>/s3/<bucket>/<key>` (bronze files, Delta tables, run metrics),
+`gold.duckdb`, `executions/<name>.json` and `logs/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+RAW_BUCKET = "sales-raw"
+LAKE_BUCKET = "sales-lake"
+BATCH_PREFIX = "landing/sales/"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def at(cls, root: Path | str, fresh: bool = False) -> Workspace:
+        path = Path(root).resolve()
+        if fresh and path.exists():
+            if not (path / "s3").exists() and any(path.iterdir()):
+                raise SystemExit(
+                    f"{path} is not empty and is not a twin workspace; refusing to wipe it. "
+                    "Pass --workspace with an empty or new folder."
+                )
+            shutil.rmtree(path)
+        for sub in ("s3/" + RAW_BUCKET, "s3/" + LAKE_BUCKET, "executions", "logs"):
+            (path / sub).mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    @property
+    def s3_root(self) -> Path:
+        return self.root / "s3"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.root / "gold.duckdb"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def bucket_path(self, bucket: str) -> Path:
+        return self.s3_root / bucket
+
+    def object_path(self, bucket: str, key: str) -> Path:
+        return self.bucket_path(bucket) / key
+
+    def local_uri(self, uri: str) -> str:
+        """s3://bucket/key -> file:///<workspace>/s3/bucket/key (other URIs unchanged)."""
+        if not uri.startswith("s3://"):
+            return uri
+        return (self.s3_root / uri[len("s3://") :]).as_uri()
+
+    def lake_uri(self) -> str:
+        return self.bucket_path(LAKE_BUCKET).as_uri()
+
+    def run_metrics_path(self, run_id: str) -> Path:
+        return self.object_path(LAKE_BUCKET, f"runs/{run_id}/metrics.json")
+
+    def run_metrics(self, run_id: str) -> dict | None:
+        path = self.run_metrics_path(run_id)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    # --- execution records ---
+
+    def save_execution(self, record: dict) -> Path:
+        path = self.root / "executions" / f"{record['name']}.json"
+        path.write_text(json.dumps(record, indent=2, default=str))
+        return path
+
+    def executions(self) -> list[dict]:
+        records = [json.loads(p.read_text()) for p in (self.root / "executions").glob("*.json")]
+        return sorted(records, key=lambda r: r.get("started_at") or "")
+
+    def execution(self, name: str) -> dict:
+        path = self.root / "executions" / f"{name}.json"
+        if not path.exists():
+            known = ", ".join(r["name"] for r in self.executions()[-5:]) or "none yet"
+            raise SystemExit(
+                f"no execution named {name!r} in {self.root} (recent: {known}). "
+                "List them with `twin executions`."
+            )
+        return json.loads(path.read_text())
