@@ -1,0 +1,177 @@
+"""Ingestion box: S3 events -> EventBridge rule -> SQS buffer -> trigger Lambda.
+
+The queue absorbs event storms (a bulk upload or a sink flush can create thousands
+of objects in minutes); the event source mapping hands the Lambda up to a window's
+worth of events at once, so it starts one coalesced execution per batch, named
+deterministically from the objects. Failed records return to the queue on their
+own (ReportBatchItemFailures) and end in the dead-letter queue after retries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.artifacts import require
+from cdk.config import PipelineConfig
+from cdk.storage import BATCH_LANDING_PREFIX, MANIFESTS_PREFIX, STREAM_TOPICS_PREFIX, Storage
+
+TRIGGER_FUNCTION_DIR = Path("lambdas") / "trigger"
+TRIGGER_HANDLER = "app.lambda_handler"
+TRIGGER_TIMEOUT_SECONDS = 60
+BATCHING_WINDOW_SECONDS = 60
+BATCH_SIZE = 1000
+MAX_RECEIVE_COUNT = 5
+
+# AWS-managed Powertools layer (account 017000801446); the version is pinned in context.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python311-x86_64"
+
+# Object keys the pipeline reacts to (docs/contracts.md, "Buckets and keys").
+WATCHED_KEY_PATTERNS = (
+    f"{BATCH_LANDING_PREFIX}*.csv",
+    f"{BATCH_LANDING_PREFIX}*.csv.gz",
+    f"{STREAM_TOPICS_PREFIX}*.json",
+    f"{STREAM_TOPICS_PREFIX}*.json.gz",
+)
+
+
+def powertools_layer_arn(version: int) -> str:
+    """Pinned layer ARN built from the deploy-time partition and region (no lookup)."""
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:"
+        f"layer:{POWERTOOLS_LAYER_NAME}:{version}"
+    )
+
+
+class Ingestion(Construct):
+    """EventBridge rule, buffer queue + DLQ and the trigger Lambda with its mapping."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        storage: Storage,
+        state_machine: sfn.IStateMachine,
+        project_root: Path,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "ObjectEventsQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # AWS guidance for Lambda consumers: 6 x function timeout + batching window.
+            visibility_timeout=Duration.seconds(
+                6 * TRIGGER_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS
+            ),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
+            ),
+        )
+
+        self.rule = events.Rule(
+            self,
+            "ObjectCreatedRule",
+            description="New bronze objects (batch CSVs and stream files) for the pipeline",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [storage.raw_bucket.bucket_name]},
+                    "object": {
+                        "key": events.Match.any_of(
+                            *(events.Match.wildcard(pattern) for pattern in WATCHED_KEY_PATTERNS)
+                        )
+                    },
+                },
+            ),
+        )
+        self.rule.add_target(
+            targets.SqsQueue(
+                self.queue,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=185,
+                max_event_age=Duration.hours(24),
+            )
+        )
+
+        log_group = logs.LogGroup(
+            self,
+            "TriggerLogs",
+            retention=config.log_retention,
+            removal_policy=config.data_removal_policy,
+        )
+        # Own role instead of AWSLambdaBasicExecutionRole: logs go to this one group only.
+        role = iam.Role(
+            self,
+            "TriggerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Trigger Lambda: start pipeline executions, write manifests",
+        )
+        log_group.grant_write(role)
+        self.function = lambda_.Function(
+            self,
+            "TriggerFunction",
+            description="Coalesces S3 object events into one pipeline execution per batch",
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            architecture=lambda_.Architecture.X86_64,
+            handler=TRIGGER_HANDLER,
+            code=lambda_.Code.from_asset(
+                str(require(project_root, TRIGGER_FUNCTION_DIR / "app.py",
+                            produced_by="the trigger Lambda (lambdas/trigger/)").parent),
+                exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"],
+            ),
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self, "PowertoolsLayer", powertools_layer_arn(config.powertools_layer_version)
+                )
+            ],
+            memory_size=256,
+            timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
+            # Matches the mapping's maximum concurrency: executions are coalesced and
+            # named deterministically, so more parallel pollers would buy nothing.
+            reserved_concurrent_executions=config.trigger_max_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            environment={
+                "STATE_MACHINE_ARN": state_machine.state_machine_arn,
+                "LAKE_BUCKET": storage.lake_bucket.bucket_name,
+                "RAW_BUCKET": storage.raw_bucket.bucket_name,
+                "POWERTOOLS_SERVICE_NAME": "sales-pipeline-trigger",
+                "POWERTOOLS_METRICS_NAMESPACE": "SalesPipeline",
+            },
+        )
+        self.function.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue,
+                batch_size=BATCH_SIZE,
+                max_batching_window=Duration.seconds(BATCHING_WINDOW_SECONDS),
+                report_batch_item_failures=True,
+                max_concurrency=config.trigger_max_concurrency,
+            )
+        )
+        state_machine.grant_start_execution(self.function)
+        storage.grant_write_objects(self.function, storage.lake_bucket, MANIFESTS_PREFIX)

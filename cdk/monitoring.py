@@ -1,0 +1,182 @@
+"""Monitoring box: the notification topic, alarms on every moving part, one dashboard.
+
+The topic is created first because the state machine publishes run notifications
+to it; the other boxes are then registered with the `watch_*` methods, which add
+an alarm (notifying the topic) and the matching dashboard widgets.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from cdk.config import PipelineConfig
+
+ALARM_PERIOD = Duration.minutes(5)
+
+
+class Monitoring(Construct):
+    """SNS topic (+ e-mail subscription), alarms and a CloudWatch dashboard."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._env_name = config.env_name
+
+        # CloudWatch alarms can only publish to a KMS-encrypted topic whose key
+        # lets the CloudWatch service use it, so the topic gets its own key.
+        self.topic_key = kms.Key(
+            self,
+            "TopicKey",
+            description="Encrypts the sales pipeline notification topic",
+            enable_key_rotation=True,
+            removal_policy=config.data_removal_policy,
+        )
+        self.topic_key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+            "kms:Decrypt",
+            "kms:GenerateDataKey*",
+        )
+        self.notification_topic = sns.Topic(
+            self,
+            "NotificationTopic",
+            display_name=f"Sales pipeline ({config.env_name})",
+            master_key=self.topic_key,
+            enforce_ssl=True,
+        )
+        if config.alert_email:
+            self.notification_topic.add_subscription(
+                subscriptions.EmailSubscription(config.alert_email)
+            )
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"sales-pipeline-{config.env_name}",
+            default_interval=Duration.days(1),
+        )
+        self._alarm_action = cloudwatch_actions.SnsAction(self.notification_topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+    def _alarm(self, construct_id: str, *, metric: cloudwatch.IMetric, description: str,
+               threshold: float = 1) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            construct_id,
+            alarm_description=f"[sales-pipeline {self._env_name}] {description}",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._alarm_action)
+        self.alarms.append(alarm)
+        return alarm
+
+    def watch_state_machine(self, state_machine: sfn.StateMachine) -> None:
+        failed = cloudwatch.MathExpression(
+            expression="failed + timedOut",
+            using_metrics={
+                "failed": state_machine.metric_failed(period=ALARM_PERIOD, statistic="Sum"),
+                "timedOut": state_machine.metric_timed_out(period=ALARM_PERIOD, statistic="Sum"),
+            },
+            label="Failed or timed-out executions",
+            period=ALARM_PERIOD,
+        )
+        self._alarm(
+            "StateMachineFailedAlarm",
+            metric=failed,
+            description="A pipeline execution failed or timed out: open the execution "
+            "in the Step Functions console (see docs/deploy.md).",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Pipeline executions",
+                left=[
+                    state_machine.metric_started(statistic="Sum"),
+                    state_machine.metric_succeeded(statistic="Sum"),
+                    state_machine.metric_failed(statistic="Sum"),
+                ],
+                width=12,
+            )
+        )
+
+    def watch_function(self, function: lambda_.Function) -> None:
+        self._alarm(
+            "TriggerErrorsAlarm",
+            metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+            description="The trigger Lambda raised errors; its failed messages are retried "
+            "and end in the dead-letter queue.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Trigger Lambda",
+                left=[function.metric_invocations(), function.metric_errors()],
+                right=[function.metric_throttles()],
+                width=12,
+            )
+        )
+
+    def watch_queues(self, *, queue: sqs.Queue, dead_letter_queue: sqs.Queue) -> None:
+        self._alarm(
+            "DeadLetterQueueAlarm",
+            metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=ALARM_PERIOD, statistic="Maximum"
+            ),
+            description="S3 object events reached the dead-letter queue: their files were "
+            "not processed. Inspect and redrive them (docs/deploy.md).",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Event buffer",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(),
+                    dead_letter_queue.metric_approximate_number_of_messages_visible(),
+                ],
+                right=[queue.metric_approximate_age_of_oldest_message()],
+                width=12,
+            )
+        )
+
+    def watch_glue_job(self, job: glue.IJob) -> None:
+        failed = cloudwatch.MathExpression(
+            expression="failed + timedOut",
+            using_metrics={
+                "failed": job.metric_failure(period=ALARM_PERIOD, statistic="Sum"),
+                "timedOut": job.metric_timeout(period=ALARM_PERIOD, statistic="Sum"),
+            },
+            label="Failed or timed-out Glue runs",
+            period=ALARM_PERIOD,
+        )
+        self._alarm(
+            "GlueJobFailedAlarm",
+            metric=failed,
+            description="The batch-to-silver Glue job failed or timed out.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Glue batch job runs",
+                left=[
+                    job.metric_success(statistic="Sum"),
+                    job.metric_failure(statistic="Sum"),
+                    job.metric_timeout(statistic="Sum"),
+                ],
+                width=12,
+            )
+        )
+
+    def add_alarm_overview(self) -> None:
+        """One status widget with every alarm; call after all `watch_*` registrations."""
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24)
+        )

@@ -1,0 +1,230 @@
+"""Processing box: the Glue 5.0 batch-to-silver Spark job and the silver catalog database.
+
+Uses the stable `aws_glue.PySparkEtlJob` L2 (graduated into aws-cdk-lib). Silver
+writers are serialized on purpose: Delta on S3 allows one writing driver per
+table, so the job runs one at a time (max concurrent runs 1) and extra runs wait
+in Glue's job-run queue instead of failing with ConcurrentRunsExceededException.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+from cdk.artifacts import require
+from cdk.config import PipelineConfig
+from cdk.storage import (
+    BATCH_LANDING_PREFIX,
+    MANIFESTS_PREFIX,
+    RUNS_PREFIX,
+    SILVER_PREFIX,
+    STREAM_TOPICS_PREFIX,
+    Storage,
+)
+
+BATCH_JOB_SCRIPT = Path("glue_jobs") / "batch_to_silver.py"
+SHARED_LIBRARY_DIR = Path("glue_jobs")
+SHARED_LIBRARY_PACKAGE = "sales_lake"
+SILVER_DATABASE_NAME_PREFIX = "sales_silver"
+
+# Glue ships Delta 3.3 with `--datalake-formats delta`; the session still needs
+# Delta's SQL extension and catalog. Glue accepts a single `--conf` key, so the
+# second setting is chained inside its value (the documented way).
+DELTA_SPARK_CONF = (
+    "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension"
+    " --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog"
+)
+
+
+class Processing(Construct):
+    """Glue security configuration, job role, batch job and silver database."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        storage: Storage,
+        project_root: Path,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        # Glue encrypts its CloudWatch logs and bookmarks client-side with this key;
+        # the Logs service must be allowed to use it for the encrypted log groups.
+        self.logs_key = kms.Key(
+            self,
+            "GlueLogsKey",
+            description="Encrypts the sales pipeline Glue job logs and bookmarks",
+            enable_key_rotation=True,
+            removal_policy=config.data_removal_policy,
+        )
+        self.logs_key.grant_encrypt_decrypt(
+            iam.ServicePrincipal(f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}")
+        )
+        self.security_configuration = glue.SecurityConfiguration(
+            self,
+            "SecurityConfiguration",
+            s3_encryption=glue.S3Encryption.kms(storage.data_key),
+            cloud_watch_encryption=glue.CloudWatchEncryption.kms(self.logs_key),
+            job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(self.logs_key),
+        )
+
+        self.silver_database = glue.Database(
+            self,
+            "SilverDatabase",
+            database_name=f"{SILVER_DATABASE_NAME_PREFIX}_{config.env_name.replace('-', '_')}",
+            description="Silver Delta tables of the sales lakehouse (written by Glue only)",
+            location_uri=f"{storage.lake_uri}/{SILVER_PREFIX}",
+            removal_policy=config.data_removal_policy,
+        )
+
+        self.role = iam.Role(
+            self,
+            "JobRole",
+            assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
+            description="Runs the batch-to-silver Glue job",
+        )
+        self._grant_job_permissions(storage=storage, stack=stack)
+
+        # Both assets are read with the exact-object grants below; glue.Code.from_asset
+        # would grant s3:GetObject*/List* on the whole CDK asset bucket instead.
+        library = s3_assets.Asset(
+            self,
+            "SharedLibrary",
+            path=str(require(project_root, SHARED_LIBRARY_DIR / SHARED_LIBRARY_PACKAGE,
+                             produced_by="the silver library (glue_jobs/sales_lake)").parent),
+            # Zip only the package, with the package folder at the root of the archive
+            # (what --extra-py-files expects), and no byte code.
+            exclude=[
+                "*",
+                f"!{SHARED_LIBRARY_PACKAGE}",
+                f"!{SHARED_LIBRARY_PACKAGE}/**",
+                "**/__pycache__",
+                "**/*.pyc",
+            ],
+        )
+        script = s3_assets.Asset(
+            self,
+            "BatchJobScript",
+            path=str(require(project_root, BATCH_JOB_SCRIPT, produced_by="the batch Glue job")),
+        )
+        for asset in (script, library):
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[asset.bucket.arn_for_objects(asset.s3_object_key)],
+                )
+            )
+        self.script_asset, self.shared_library_asset = script, library
+
+        self.batch_job = glue.PySparkEtlJob(
+            self,
+            "BatchToSilverJob",
+            job_name=f"sales-batch-to-silver-{config.env_name}",
+            description="Validates, types and merges batch and stream files into silver Delta",
+            role=self.role,
+            script=GrantedS3Code(script.s3_bucket_name, script.s3_object_key),
+            extra_python_files=[GrantedS3Code(library.s3_bucket_name, library.s3_object_key)],
+            glue_version=glue.GlueVersion.V5_0,
+            worker_configuration=glue.WorkerConfiguration(
+                worker_type=glue.WorkerType[config.glue_worker_type.replace(".", "_")],
+                number_of_workers=config.glue_number_of_workers,
+            ),
+            max_concurrent_runs=1,
+            job_run_queuing_enabled=True,
+            max_retries=0,  # queuing requires 0; the state machine owns retries
+            timeout=Duration.minutes(config.glue_timeout_minutes),
+            security_configuration=self.security_configuration,
+            continuous_logging=glue.ContinuousLoggingProps(enabled=True),
+            enable_metrics=True,
+            enable_observability_metrics=True,
+            default_arguments={
+                "--datalake-formats": "delta",
+                "--conf": DELTA_SPARK_CONF,
+                "--enable-glue-datacatalog": "true",
+                "--enable-job-insights": "true",
+                "--lake_uri": storage.lake_uri,
+            },
+        )
+
+    def _grant_job_permissions(self, *, storage: Storage, stack: Stack) -> None:
+        """Exactly what batch_to_silver does: read bronze and manifests, write silver/runs."""
+        raw, lake = storage.raw_bucket, storage.lake_bucket
+        storage.grant_read_objects(self.role, raw, BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX)
+        storage.grant_list(self.role, raw, BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX)
+        storage.grant_read_objects(self.role, lake, MANIFESTS_PREFIX, SILVER_PREFIX, RUNS_PREFIX)
+        # Delta rewrites and vacuums its own files, so silver needs DeleteObject too.
+        storage.grant_write_objects(self.role, lake, SILVER_PREFIX, RUNS_PREFIX, delete=True)
+        storage.grant_list(self.role, lake, SILVER_PREFIX, RUNS_PREFIX, MANIFESTS_PREFIX)
+        log_groups = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws-glue/jobs/*",  # covers the log streams too
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GlueJobLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:AssociateKmsKey",
+                ],
+                resources=[log_groups],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="GlueJobMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],  # PutMetricData has no resource type; scoped by namespace
+                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+            )
+        )
+        self.logs_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+
+        # The job registers and updates the silver tables in its own catalog database.
+        database_name = self.silver_database.database_name
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="SilverCatalog",
+                actions=[
+                    "glue:GetDatabase",
+                    "glue:GetTable",
+                    "glue:GetTables",
+                    "glue:CreateTable",
+                    "glue:UpdateTable",
+                    "glue:GetPartitions",
+                ],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    self.silver_database.database_arn,
+                    # Spark's Glue-catalog client resolves the `default` database at start.
+                    stack.format_arn(service="glue", resource="database",
+                                     resource_name="default"),
+                    stack.format_arn(service="glue", resource="table",
+                                     resource_name=f"{database_name}/*"),
+                ],
+            )
+        )
+
+
+class GrantedS3Code(glue.Code):
+    """Glue code at an S3 location whose read permission is granted separately."""
+
+    def __init__(self, bucket_name: str, object_key: str) -> None:
+        super().__init__()
+        self._location = s3.Location(bucket_name=bucket_name, object_key=object_key)
+
+    def bind(self, _scope: Construct, _grantable: iam.IGrantable) -> glue.CodeConfig:
+        return glue.CodeConfig(s3_location=self._location)

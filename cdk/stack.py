@@ -1,0 +1,117 @@
+"""The one stack composing the architecture boxes, and the app wiring shared with the tests.
+
+Environment-agnostic on purpose (no account/region, no lookups): `cdk synth` works
+on a fresh clone without credentials, and the same template deploys anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import App, CfnOutput, Stack, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from cdk.config import PipelineConfig
+from cdk.ingestion import Ingestion
+from cdk.monitoring import Monitoring
+from cdk.nag_acknowledgments import acknowledge_findings
+from cdk.orchestration import Orchestration
+from cdk.processing import Processing
+from cdk.storage import Storage
+from cdk.warehouse import Warehouse
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SalesPipelineStack(Stack):
+    """Storage -> ingestion -> orchestration -> processing/warehouse, watched by monitoring."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        project_root: Path = PROJECT_ROOT,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, description=description)
+        self.config = config
+
+        self.storage = Storage(self, "Storage", config=config)
+        self.monitoring = Monitoring(self, "Monitoring", config=config)
+        self.processing = Processing(
+            self, "Processing", config=config, storage=self.storage, project_root=project_root
+        )
+        self.warehouse = Warehouse(
+            self, "Warehouse", config=config, storage=self.storage, project_root=project_root
+        )
+        self.orchestration = Orchestration(
+            self,
+            "Orchestration",
+            config=config,
+            storage=self.storage,
+            monitoring=self.monitoring,
+            processing=self.processing,
+            warehouse=self.warehouse,
+            project_root=project_root,
+        )
+        self.ingestion = Ingestion(
+            self,
+            "Ingestion",
+            config=config,
+            storage=self.storage,
+            state_machine=self.orchestration.state_machine,
+            project_root=project_root,
+        )
+
+        self.monitoring.watch_state_machine(self.orchestration.state_machine)
+        self.monitoring.watch_glue_job(self.processing.batch_job)
+        self.monitoring.watch_function(self.ingestion.function)
+        self.monitoring.watch_queues(
+            queue=self.ingestion.queue, dead_letter_queue=self.ingestion.dead_letter_queue
+        )
+        self.monitoring.add_alarm_overview()
+
+        Tags.of(self).add("project", "sales-data-aggregation-pipeline")
+        Tags.of(self).add("environment", config.env_name)
+        self._outputs()
+
+    def _outputs(self) -> None:
+        outputs = {
+            "RawBucketName": self.storage.raw_bucket.bucket_name,
+            "LakeBucketName": self.storage.lake_bucket.bucket_name,
+            "StateMachineArn": self.orchestration.state_machine.state_machine_arn,
+            "NotificationTopicArn": self.monitoring.notification_topic.topic_arn,
+            "DeadLetterQueueUrl": self.ingestion.dead_letter_queue.queue_url,
+            "GlueJobName": self.processing.batch_job.job_name,
+            "SnowflakeRoleArn": self.warehouse.snowflake_role.role_arn,
+            "SnowflakePrivateKeySecretArn": self.warehouse.private_key_secret.secret_arn,
+            "DashboardName": self.monitoring.dashboard.dashboard_name,
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
+
+
+def stack_name(config: PipelineConfig) -> str:
+    return f"SalesPipeline-{config.env_name}"
+
+
+def build_app(app: App, *, project_root: Path = PROJECT_ROOT) -> SalesPipelineStack:
+    """Add the pipeline stack and the cdk-nag AwsSolutions checks to `app`.
+
+    Shared by app.py and the tests so both synthesize exactly the same thing.
+    """
+    config = PipelineConfig.from_node(app.node)
+    stack = SalesPipelineStack(
+        app,
+        stack_name(config),
+        config=config,
+        project_root=project_root,
+        description=f"Sales data aggregation pipeline ({config.env_name})",
+    )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    acknowledge_findings(stack)
+    return stack
+
