@@ -1,0 +1,167 @@
+"""The clean order-line stream: realistic rows, one at a time, in order-date order.
+
+Pure: no I/O, no faults. Money is kept in integer cents (profit in 1/10,000) so the
+text written to the file is exact; sales = unit price x quantity x (1 - discount),
+rounded half up to the cent.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from local_twin.sample_data.entities import (
+    Customer,
+    Product,
+    build_customers,
+    build_products,
+    customer_count,
+    popularity_weights,
+)
+from local_twin.sample_data.reference import (
+    DISCOUNT_TENTHS_WEIGHTS,
+    LINES_PER_ORDER_WEIGHTS,
+    PRIORITY_WEIGHTS,
+    QUANTITY_WEIGHTS,
+    SHIP_COST_RATE,
+    SHIP_DAYS,
+    SHIP_MODE_WEIGHTS,
+)
+
+
+class OrderLine(NamedTuple):
+    """One row of the Global Superstore layout, typed (dates as date, money as text)."""
+
+    row_id: int
+    order_id: str
+    order_date: date
+    ship_date: date
+    ship_mode: str
+    customer_id: str
+    customer_name: str
+    segment: str
+    city: str
+    state: str
+    country: str
+    postal_code: str
+    market: str
+    region: str
+    product_id: str
+    category: str
+    sub_category: str
+    product_name: str
+    sales: str
+    quantity: int
+    discount: str
+    profit: str
+    shipping_cost: str
+    order_priority: str
+
+
+def cents_text(cents: int) -> str:
+    return f"{cents / 100:.2f}"
+
+
+def discount_text(tenths: int) -> str:
+    return "0" if tenths == 0 else f"0.{tenths}"
+
+
+def sales_cents(unit_price_cents: int, quantity: int, discount_tenths: int) -> int:
+    """unit price x quantity x (1 - discount), rounded half up to the cent, exactly."""
+    return (unit_price_cents * quantity * (10 - discount_tenths) + 5) // 10
+
+
+@dataclass(frozen=True)
+class OrderSettings:
+    rows: int
+    seed: int
+    start_date: date
+    days: int
+    changes: bool
+    first_row_id: int
+
+
+class OrderStream:
+    """Hands out order lines; a new order starts (on the given day) when one is used up."""
+
+    def __init__(self, settings: OrderSettings):
+        self.settings = settings
+        self._rng = random.Random(f"{settings.seed}:orders")
+        self.customers: list[Customer] = build_customers(
+            customer_count(settings.rows), settings.seed, settings.start_date,
+            settings.days, settings.changes,
+        )  # fmt: skip
+        self.products: list[Product] = build_products(
+            settings.seed, settings.start_date, settings.days, settings.changes
+        )
+        self._product_weights = popularity_weights(len(self.products))
+        self._next_row_id = settings.first_row_id
+        self._remaining_lines = 0
+        self._order: tuple | None = None
+        self._order_products: set[str] = set()
+
+    @property
+    def next_row_id(self) -> int:
+        return self._next_row_id
+
+    @property
+    def order_open(self) -> bool:
+        return self._remaining_lines > 0
+
+    def next_line(self, day_index: int) -> OrderLine:
+        """The next line of the open order, or the first line of a new order on day_index."""
+        if self._remaining_lines == 0:
+            self._start_order(day_index)
+        self._remaining_lines -= 1
+        return self._line()
+
+    def _start_order(self, day_index: int) -> None:
+        rng = self._rng
+        order_date = self.settings.start_date + timedelta(days=day_index)
+        customer = rng.choice(self.customers)
+        ship_mode = rng.choices(list(SHIP_MODE_WEIGHTS), list(SHIP_MODE_WEIGHTS.values()))[0]
+        low, high = SHIP_DAYS[ship_mode]
+        ship_date = order_date + timedelta(days=rng.randint(low, high))
+        priority = rng.choices(list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values()))[0]
+        location, postal_code = customer.address_on(order_date)
+        order_id = f"{location.country_code}-{order_date.year}-{self._next_row_id:06d}"
+        self._remaining_lines = rng.choices(
+            range(1, len(LINES_PER_ORDER_WEIGHTS) + 1), LINES_PER_ORDER_WEIGHTS
+        )[0]
+        self._order = (order_id, order_date, ship_date, ship_mode, customer, location,
+                       postal_code, priority)  # fmt: skip
+        self._order_products = set()
+
+    def _pick_product(self) -> Product:
+        """A popular-weighted product not already on this order (a few retries suffice)."""
+        for _ in range(5):
+            product = self._rng.choices(self.products, cum_weights=self._product_weights)[0]
+            if product.product_id not in self._order_products:
+                break
+        self._order_products.add(product.product_id)
+        return product
+
+    def _line(self) -> OrderLine:
+        rng = self._rng
+        order_id, order_date, ship_date, ship_mode, customer, location, postal, priority = (
+            self._order  # type: ignore[misc]
+        )
+        product = self._pick_product()
+        quantity = rng.choices(range(1, 15), QUANTITY_WEIGHTS)[0]
+        discount = rng.choices(range(9), DISCOUNT_TENTHS_WEIGHTS)[0]
+        sales = sales_cents(product.unit_price_cents, quantity, discount)
+        margin = product.sub_category.base_margin - 1.1 * discount / 10 + rng.uniform(-0.06, 0.06)
+        profit = round(sales * 100 * margin)  # in 1/10,000 of a dollar
+        shipping = round(sales * SHIP_COST_RATE[ship_mode] * rng.uniform(0.5, 1.5))
+        row_id = self._next_row_id
+        self._next_row_id += 1
+        sub = product.sub_category
+        return OrderLine(
+            row_id, order_id, order_date, ship_date, ship_mode, customer.customer_id,
+            customer.name, customer.segment, location.city, location.state, location.country,
+            postal, location.market, location.region, product.product_id, sub.category,
+            sub.name, product.name_on(order_date), cents_text(sales), quantity,
+            discount_text(discount), f"{profit / 10_000:.4f}", cents_text(shipping), priority,
+        )  # fmt: skip
