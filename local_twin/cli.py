@@ -13,6 +13,7 @@ import sys
 
 COMMAND_MODULES = (
     "local_twin.commands.doctor",
+    "local_twin.commands.generate",
 )
 
 
