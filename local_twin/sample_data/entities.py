@@ -159,5 +159,5 @@ def build_products(seed: int, start: date, days: int, changes: bool) -> list[Pro
 
 
 def popularity_weights(count: int) -> list[float]:
-    """Cumulative Zipf-like weights: a few best sellers, a long tail."""
-    return list(itertools.accumulate(1.0 / (rank + 8) ** 1.1 for rank in range(count)))
+    """Zipf-like weights by rank: a few best sellers, a long tail."""
+    return [1.0 / (rank + 8) ** 1.1 for rank in range(count)]

@@ -7,7 +7,9 @@ rounded half up to the cent.
 
 from __future__ import annotations
 
+import itertools
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -73,6 +75,27 @@ def sales_cents(unit_price_cents: int, quantity: int, discount_tenths: int) -> i
     return (unit_price_cents * quantity * (10 - discount_tenths) + 5) // 10
 
 
+class Weighted:
+    """Fast weighted choice: one random() and a bisect (random.choices is 3x slower here)."""
+
+    def __init__(self, values, weights):
+        self.values = tuple(values)
+        self._cumulative = list(itertools.accumulate(weights))
+        self._total = self._cumulative[-1]
+        self._last = len(self.values) - 1
+
+    def pick(self, rng: random.Random):
+        index = bisect_right(self._cumulative, rng.random() * self._total)
+        return self.values[min(index, self._last)]
+
+
+SHIP_MODES = Weighted(SHIP_MODE_WEIGHTS, SHIP_MODE_WEIGHTS.values())
+PRIORITIES = Weighted(PRIORITY_WEIGHTS, PRIORITY_WEIGHTS.values())
+QUANTITIES = Weighted(range(1, 15), QUANTITY_WEIGHTS)
+DISCOUNT_TENTHS = Weighted(range(9), DISCOUNT_TENTHS_WEIGHTS)
+LINES_PER_ORDER = Weighted(range(1, len(LINES_PER_ORDER_WEIGHTS) + 1), LINES_PER_ORDER_WEIGHTS)
+
+
 @dataclass(frozen=True)
 class OrderSettings:
     rows: int
@@ -96,7 +119,7 @@ class OrderStream:
         self.products: list[Product] = build_products(
             settings.seed, settings.start_date, settings.days, settings.changes
         )
-        self._product_weights = popularity_weights(len(self.products))
+        self._popular = Weighted(self.products, popularity_weights(len(self.products)))
         self._next_row_id = settings.first_row_id
         self._remaining_lines = 0
         self._order: tuple | None = None
@@ -120,16 +143,14 @@ class OrderStream:
     def _start_order(self, day_index: int) -> None:
         rng = self._rng
         order_date = self.settings.start_date + timedelta(days=day_index)
-        customer = rng.choice(self.customers)
-        ship_mode = rng.choices(list(SHIP_MODE_WEIGHTS), list(SHIP_MODE_WEIGHTS.values()))[0]
+        customer = self.customers[int(rng.random() * len(self.customers))]
+        ship_mode = SHIP_MODES.pick(rng)
         low, high = SHIP_DAYS[ship_mode]
-        ship_date = order_date + timedelta(days=rng.randint(low, high))
-        priority = rng.choices(list(PRIORITY_WEIGHTS), list(PRIORITY_WEIGHTS.values()))[0]
+        ship_date = order_date + timedelta(days=low + int(rng.random() * (high - low + 1)))
+        priority = PRIORITIES.pick(rng)
         location, postal_code = customer.address_on(order_date)
         order_id = f"{location.country_code}-{order_date.year}-{self._next_row_id:06d}"
-        self._remaining_lines = rng.choices(
-            range(1, len(LINES_PER_ORDER_WEIGHTS) + 1), LINES_PER_ORDER_WEIGHTS
-        )[0]
+        self._remaining_lines = LINES_PER_ORDER.pick(rng)
         self._order = (order_id, order_date, ship_date, ship_mode, customer, location,
                        postal_code, priority)  # fmt: skip
         self._order_products = set()
@@ -137,7 +158,7 @@ class OrderStream:
     def _pick_product(self) -> Product:
         """A popular-weighted product not already on this order (a few retries suffice)."""
         for _ in range(5):
-            product = self._rng.choices(self.products, cum_weights=self._product_weights)[0]
+            product = self._popular.pick(self._rng)
             if product.product_id not in self._order_products:
                 break
         self._order_products.add(product.product_id)
@@ -149,12 +170,13 @@ class OrderStream:
             self._order  # type: ignore[misc]
         )
         product = self._pick_product()
-        quantity = rng.choices(range(1, 15), QUANTITY_WEIGHTS)[0]
-        discount = rng.choices(range(9), DISCOUNT_TENTHS_WEIGHTS)[0]
+        quantity = QUANTITIES.pick(rng)
+        discount = DISCOUNT_TENTHS.pick(rng)
         sales = sales_cents(product.unit_price_cents, quantity, discount)
-        margin = product.sub_category.base_margin - 1.1 * discount / 10 + rng.uniform(-0.06, 0.06)
+        noise = (rng.random() - 0.5) * 0.12
+        margin = product.sub_category.base_margin - 0.11 * discount + noise
         profit = round(sales * 100 * margin)  # in 1/10,000 of a dollar
-        shipping = round(sales * SHIP_COST_RATE[ship_mode] * rng.uniform(0.5, 1.5))
+        shipping = round(sales * SHIP_COST_RATE[ship_mode] * (0.5 + rng.random()))
         row_id = self._next_row_id
         self._next_row_id += 1
         sub = product.sub_category
