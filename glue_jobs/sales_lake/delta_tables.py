@@ -1,0 +1,127 @@
+"""The silver Delta tables: creation with deliberate properties, and the MERGEs into them.
+
+Properties: 30 days of log and deleted-file retention (time travel), deletion
+vectors off and no column mapping, so the protocol stays at reader 1 / writer 2:
+readable by delta-rs (dbt's local reader) and by Snowflake Delta Direct, whose
+reader only gained reader-v3 features (deletion vectors) in 2026 - older accounts
+and tools still need copy-on-write tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
+
+SALES_TABLE = "silver/sales"
+QUARANTINE_TABLE = "silver/quarantine"
+
+TABLE_PROPERTIES: dict[str, str] = {
+    "delta.logRetentionDuration": "interval 30 days",
+    "delta.deletedFileRetentionDuration": "interval 30 days",
+    "delta.enableDeletionVectors": "false",
+    "delta.columnMapping.mode": "none",
+    "delta.minReaderVersion": "1",
+    "delta.minWriterVersion": "2",
+}
+
+QUARANTINE_KEY = (
+    "t.source_uri = s.source_uri AND t.source_version <=> s.source_version "
+    "AND t.line_number = s.line_number"
+)
+
+
+class TableSchemaError(RuntimeError):
+    """An existing table lacks columns of the contract; the message names them."""
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int
+    source_rows: int | None
+
+
+def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -> None:
+    """Create the table if absent. Idempotent; a lost creation race is not an error."""
+    from delta.tables import DeltaTable
+
+    schema = spark.createDataFrame([], ddl(columns)).schema
+    if path.startswith("file:///"):  # Delta compares locations textually: use Hadoop's form
+        path = "file:/" + path[len("file:///") :]
+    if not DeltaTable.isDeltaTable(spark, path):
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        for key, value in TABLE_PROPERTIES.items():
+            builder = builder.property(key, value)
+        try:
+            builder.execute()
+        except Exception:
+            if not DeltaTable.isDeltaTable(spark, path):
+                raise  # a real failure, not another writer creating it first
+    existing = set(spark.read.format("delta").load(path).columns)
+    missing = [name for name, _, _ in columns if name not in existing]
+    if missing:
+        raise TableSchemaError(
+            f"Delta table {path} lacks contract columns {missing}: add them with "
+            "ALTER TABLE ... ADD COLUMNS (see glue_jobs/sales_lake/schema.py)"
+        )
+
+
+def _merge_counts(result, table) -> MergeCounts:
+    """Counts from MERGE's result DataFrame (Delta 3) or, failing that, the commit."""
+    if result is not None:
+        row = result.first()
+        return MergeCounts(int(row["num_inserted_rows"]), int(row["num_updated_rows"]), None)
+    metrics = table.history(1).first()["operationMetrics"]
+    return MergeCounts(
+        int(metrics.get("numTargetRowsInserted", 0)),
+        int(metrics.get("numTargetRowsUpdated", 0)),
+        int(metrics.get("numSourceRows", 0)),
+    )
+
+
+def merge_sales(spark, path: str, rows) -> MergeCounts:
+    """Upsert on row_id: insert new rows, update rows whose record_hash changed.
+
+    Identical rows are not touched, so a rerun rewrites nothing.
+    """
+    from delta.tables import DeltaTable
+
+    names = [name for name, _, _ in SALES_COLUMNS]
+    table = DeltaTable.forPath(spark, path)
+    result = (
+        table.alias("t")
+        .merge(rows.alias("s"), "t.row_id = s.row_id")
+        .whenMatchedUpdate(
+            condition="t.record_hash <> s.record_hash",
+            set={name: f"s.{name}" for name in names},
+        )
+        .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
+        .execute()
+    )
+    return _merge_counts(result, table)
+
+
+def merge_quarantine(spark, path: str, rows) -> MergeCounts:
+    """Insert rejected records once per (object, version, line): reprocessing adds nothing."""
+    from delta.tables import DeltaTable
+
+    names = [name for name, _, _ in QUARANTINE_COLUMNS]
+    table = DeltaTable.forPath(spark, path)
+    result = (
+        table.alias("t")
+        .merge(rows.alias("s"), QUARANTINE_KEY)
+        .whenMatchedUpdate(
+            condition="NOT (t.raw_record <=> s.raw_record AND t.reason_detail <=> s.reason_detail)",
+            set={name: f"s.{name}" for name in names},
+        )
+        .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
+        .execute()
+    )
+    return _merge_counts(result, table)
+
+
+def table_version(spark, path: str) -> int:
+    from delta.tables import DeltaTable
+
+    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])

@@ -1,0 +1,233 @@
+"""Pure DataFrame transforms of the stream job: JSON-lines event files -> silver rows.
+
+Every line read gets exactly one outcome, which is what makes conservation
+checkable: `quarantined` (malformed), `duplicate` (an event id seen earlier in
+the run), `superseded` (a newer event for the same row is in the run), and for
+the newest event of each row, compared with silver: `inserted`, `updated`,
+`refreshed` (newer event, same content: only the event lineage moves),
+`stale` (silver holds a newer event) or `replayed` (silver holds this event).
+
+Events carry the full order line after the change (see msk_connect/events.py),
+so applying the newest event of each row is the same as applying all of them
+in event-time order. Ordering is total: (event_time, event_id).
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS, SALES_COLUMNS
+
+EVENT_TYPES = ("order_line_created", "order_line_updated", "order_line_cancelled")
+CANCELLED = "order_line_cancelled"
+
+# Outcomes and the metrics count each one adds to.
+OUTCOME_COUNT = {
+    "quarantined": "quarantined",
+    "duplicate": "duplicates",
+    "superseded": "unchanged",
+    "stale": "unchanged",
+    "replayed": "unchanged",
+    "refreshed": "unchanged",
+    "inserted": "inserted",
+    "updated": "updated",
+}
+WRITE_OUTCOMES = ("inserted", "updated", "refreshed")
+
+_ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_DECIMAL = {"DECIMAL(18,4)": r"^-?\d{1,14}(\.\d{1,4})?$", "DECIMAL(5,4)": r"^-?\d(\.\d{1,4})?$"}
+_INTEGER = r"^-?\d{1,18}$"
+_CORRUPT = "_corrupt_record"
+
+# Parse every field as text: a wrong type then becomes a reason code, not a lost line.
+EVENT_SCHEMA = (
+    "event_id STRING, event_type STRING, event_time STRING, order_line STRUCT<"
+    + ", ".join(f"{name}: STRING" for name, _type, _nullable in BUSINESS_COLUMNS)
+    + f">, {_CORRUPT} STRING"
+)
+
+
+def explode_lines(files: DataFrame) -> DataFrame:
+    """(source_uri, text) per file -> one row per non-blank line, numbered from 1."""
+    lines = files.select(
+        "source_uri", F.posexplode(F.split("text", "\n")).alias("position", "raw_record")
+    )
+    return (
+        lines.withColumn("raw_record", F.regexp_replace("raw_record", "\r$", ""))
+        .where(F.trim("raw_record") != "")
+        .select("source_uri", (F.col("position") + 1).alias("line_number"), "raw_record")
+    )
+
+
+def _field(name: str) -> Column:
+    return F.col("event.order_line").getField(name)
+
+
+def _blank(column: Column) -> Column:
+    return column.isNull() | (F.trim(column) == "")
+
+
+def _checks() -> list[tuple[str, Column, Column]]:
+    """(reason code, failing condition, human detail) for every rule of a valid event."""
+    event = F.col("event")
+    checks: list[tuple[str, Column, Column]] = [
+        ("missing_event_id", _blank(event.event_id), F.lit("event_id is missing or blank")),
+        (
+            "unknown_event_type",
+            event.event_type.isNull() | ~event.event_type.isin(*EVENT_TYPES),
+            F.concat(
+                F.lit("event_type "),
+                F.coalesce(event.event_type, F.lit("null")),
+                F.lit(f" is not one of {', '.join(EVENT_TYPES)}"),
+            ),
+        ),
+        (
+            "bad_event_time",
+            event.event_time.isNull()
+            | ~event.event_time.rlike(_ISO_INSTANT)
+            | F.col("event_ts").isNull(),
+            F.concat(
+                F.lit("event_time "),
+                F.coalesce(event.event_time, F.lit("null")),
+                F.lit(" is not ISO-8601 with a zone (e.g. 2026-11-26T07:41:15.123Z)"),
+            ),
+        ),
+        ("missing_order_line", event.order_line.isNull(), F.lit("order_line object is missing")),
+    ]
+    for name, type_, nullable in BUSINESS_COLUMNS:
+        value = _field(name)
+        shown = F.coalesce(value, F.lit("null"))
+        if not nullable:
+            checks.append(
+                (f"missing_{name}", _blank(value), F.lit(f"order_line.{name} is missing"))
+            )
+        if type_ == "DATE":
+            bad = ~value.rlike(_ISO_DATE) | F.to_date(value, "yyyy-MM-dd").isNull()
+            detail = F.concat(
+                F.lit(f"order_line.{name} "), shown, F.lit(" is not a YYYY-MM-DD date")
+            )
+        elif type_ in _DECIMAL:
+            bad = ~value.rlike(_DECIMAL[type_])
+            detail = F.concat(
+                F.lit(f"order_line.{name} "),
+                shown,
+                F.lit(f' is not a {type_} (send money as a string, e.g. "12.34")'),
+            )
+        elif type_ in ("BIGINT", "INT"):
+            bad = ~value.rlike(_INTEGER) | (value.cast("bigint") <= 0)
+            detail = F.concat(
+                F.lit(f"order_line.{name} "), shown, F.lit(" is not a positive integer")
+            )
+        elif name in ENUMERATIONS:
+            bad = ~value.isin(*sorted(ENUMERATIONS[name]))
+            detail = F.concat(
+                F.lit(f"order_line.{name} "),
+                shown,
+                F.lit(f" is not one of {', '.join(sorted(ENUMERATIONS[name]))}"),
+            )
+        else:
+            continue
+        checks.append((f"bad_{name}", ~_blank(value) & bad, detail))
+    return checks
+
+
+def parse_events(lines: DataFrame) -> DataFrame:
+    """Parse each line; add `reason_codes` (empty when valid) and `reason_detail`."""
+    parsed = lines.withColumn(
+        "event", F.from_json("raw_record", EVENT_SCHEMA, {"columnNameOfCorruptRecord": _CORRUPT})
+    ).withColumn("event_ts", F.col("event.event_time").cast("timestamp"))
+    not_json = F.col("event").isNull() | F.col(f"event.{_CORRUPT}").isNotNull()
+    checks = _checks()
+    codes = F.when(not_json, F.array(F.lit("invalid_json"))).otherwise(
+        F.filter(F.array(*[F.when(bad, F.lit(code)) for code, bad, _ in checks]), F.isnotnull)
+    )
+    details = F.when(
+        not_json, F.lit("line is not a JSON object: each line must be one event object")
+    ).otherwise(F.concat_ws("; ", *[F.when(bad, detail) for _code, bad, detail in checks]))
+    return parsed.withColumn("reason_codes", codes).withColumn("reason_detail", details)
+
+
+def typed_rows(events: DataFrame) -> DataFrame:
+    """Valid events -> silver business columns (typed) plus event lineage columns."""
+    columns = []
+    for name, type_, _nullable in BUSINESS_COLUMNS:
+        value = _field(name)
+        if type_ == "DATE":
+            typed = F.to_date(value, "yyyy-MM-dd")
+        elif type_ == "STRING":
+            typed = F.when(~_blank(value), value)  # blank optional text -> NULL
+        else:
+            typed = value.cast(type_)
+        columns.append(typed.alias(name))
+    return events.select(
+        *columns,
+        F.col("event.event_id").alias("event_id"),
+        F.col("event_ts").alias("event_time"),
+        (F.col("event.event_type") == F.lit(CANCELLED)).alias("is_deleted"),
+        "source_uri",
+        "line_number",
+        "raw_record",
+    )
+
+
+def rank_events(rows: DataFrame) -> DataFrame:
+    """Add `outcome` duplicate/superseded, or NULL for the newest event of each row."""
+    first_of_id = Window.partitionBy("event_id").orderBy("source_uri", "line_number")
+    newest_of_row = Window.partitionBy("row_id").orderBy(
+        F.col("event_time").desc(), F.col("event_id").desc()
+    )
+    ranked = rows.withColumn("_copy", F.row_number().over(first_of_id))
+    unique = ranked.where("_copy = 1").withColumn("_rank", F.row_number().over(newest_of_row))
+    duplicates = ranked.where("_copy > 1").withColumn("outcome", F.lit("duplicate"))
+    unique = unique.withColumn("outcome", F.when(F.col("_rank") > 1, F.lit("superseded")))
+    return unique.drop("_rank", "_copy").unionByName(duplicates.drop("_copy"))
+
+
+def newer_than_stored(
+    event_time: Column, event_id: Column, stored_time: Column, stored_id: Column
+) -> Column:
+    """The one ordering rule, used for counting and as the MERGE guard."""
+    return (
+        stored_time.isNull()
+        | (event_time > stored_time)
+        | ((event_time == stored_time) & (event_id > F.coalesce(stored_id, F.lit(""))))
+    )
+
+
+def classify(ranked: DataFrame, silver: DataFrame | None) -> DataFrame:
+    """Decide the outcome of each row's newest event against the stored silver row."""
+    if silver is None:
+        return ranked.withColumn("outcome", F.coalesce("outcome", F.lit("inserted")))
+    stored = silver.select(
+        F.col("row_id").alias("_s_row_id"),
+        F.col("event_time").alias("_s_time"),
+        F.col("event_id").alias("_s_id"),
+        F.col("record_hash").alias("_s_hash"),
+        F.col("is_deleted").alias("_s_deleted"),
+    )
+    joined = ranked.join(
+        stored, (F.col("row_id") == F.col("_s_row_id")) & F.col("outcome").isNull(), "left"
+    )
+    newer = newer_than_stored(
+        F.col("event_time"), F.col("event_id"), F.col("_s_time"), F.col("_s_id")
+    )
+    same_content = (F.col("record_hash") == F.col("_s_hash")) & (
+        F.col("is_deleted") == F.col("_s_deleted")
+    )
+    outcome = (
+        F.when(F.col("outcome").isNotNull(), F.col("outcome"))
+        .when(F.col("_s_row_id").isNull(), F.lit("inserted"))
+        .when(F.col("event_id") == F.col("_s_id"), F.lit("replayed"))
+        .when(~newer, F.lit("stale"))
+        .when(same_content, F.lit("refreshed"))
+        .otherwise(F.lit("updated"))
+    )
+    return joined.withColumn("outcome", outcome).drop(
+        *[c for c in joined.columns if c.startswith("_s_")]
+    )
+
+
+def sales_columns() -> list[str]:
+    return [name for name, _type, _nullable in SALES_COLUMNS]
