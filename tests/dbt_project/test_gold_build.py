@@ -1,0 +1,229 @@
+"""The gold layer end to end on the local target: silver written by the Glue jobs,
+gold built by the dbt task (`python dbt/entrypoint.py`, as the ECS hook runs it).
+
+One story, built once for the module (dbt runs cost seconds each):
+  r1  oldest batch               -> g1  first build (from scratch)
+  r2  newest batch               -> g2  incremental   | g2_fresh: from scratch, other file
+  r3  middle batch (a late file) -> g3  incremental
+                                    g4  again, no new data
+                                    g5  --full-refresh
+  s1  stream: cancellations + an update -> g6 incremental
+                                    g7  --full-refresh
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.dbt_project.gold_helpers import (
+    CUSTOMER_ATTRIBUTES,
+    PRODUCT_ATTRIBUTES,
+    expected_versions,
+    gold_rows,
+    gold_snapshot,
+    live,
+    run_dbt_task,
+    silver_rows,
+)
+from tests.dbt_project.silver_feed import DeltaSilverFeed, GlueSilverFeed, real_jobs_available
+
+ROWS = 2400
+SEED = 11
+UNKNOWN = "unknown"
+
+
+class Story:
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.duckdb_path = Path(env["DUCKDB_PATH"])
+        self.lake = Path(env.pop("LAKE_PATH"))
+        self.builds: dict[str, object] = {}
+        self.gold: dict[str, dict] = {}
+        self.silver: dict[str, list[dict]] = {}
+
+    def build(self, run_id: str, *dbt_args: str, duckdb_path: Path | None = None) -> None:
+        env = {**self.env, "RUN_ID": run_id}
+        if duckdb_path is not None:
+            env["DUCKDB_PATH"] = str(duckdb_path)
+            env["DBT_TARGET_PATH"] = str(duckdb_path.parent / f"target-{run_id}")
+        self.builds[run_id] = result = run_dbt_task(env, *dbt_args)
+        assert result.returncode == 0, (
+            f"dbt task {run_id} failed:\n{result.stdout}\n{result.stderr}"
+        )
+        self.gold[run_id] = gold_snapshot(duckdb_path or self.duckdb_path)
+
+
+@pytest.fixture(scope="module")
+def story(request, dbt_env, tmp_path_factory) -> Story:
+    story = Story(dict(dbt_env))
+    work = tmp_path_factory.mktemp("inputs")
+    if real_jobs_available():
+        feed = GlueSilverFeed(
+            request.getfixturevalue("spark"), story.lake, work, rows=ROWS, seed=SEED
+        )
+    else:
+        feed = DeltaSilverFeed(None, story.lake, work, rows=ROWS, seed=SEED)
+    story.feed_kind = type(feed).__name__
+
+    feed.load_batch(0, "r1")
+    story.build("g1")
+    feed.load_batch(2, "r2")
+    story.build("g2")
+    story.build("g2_fresh", duckdb_path=work / "fresh" / "gold.duckdb")
+    story.silver["r2"] = silver_rows(story.lake)
+    feed.load_batch(1, "r3")
+    story.build("g3")
+    story.silver["r3"] = silver_rows(story.lake)
+    story.build("g4")
+    story.build("g5", "--full-refresh")
+
+    story.cancelled, story.updated = _stream_changes(story.silver["r3"])
+    feed.stream_changes("s1", story.cancelled, [story.updated])
+    story.build("g6")
+    story.silver["s1"] = silver_rows(story.lake)
+    story.build("g7", "--full-refresh")
+    return story
+
+
+def _stream_changes(rows: list[dict]) -> tuple[list[dict], dict]:
+    """Cancel the first, a middle and the last order line; move one old order line
+    of a busy customer to another city (opening a one-day version mid-history)."""
+    ordered = sorted(live(rows), key=lambda row: row["row_id"])
+    cancelled = [ordered[0], ordered[len(ordered) // 2], ordered[-1]]
+    busiest = Counter(row["customer_id"] for row in ordered).most_common(1)[0][0]
+    target = [row for row in ordered if row["customer_id"] == busiest][3]
+    updated = {**target, "city": "Paysandú", "state": "Paysandú", "country": "Uruguay",
+               "postal_code": None, "market": "LATAM", "region": "South"}  # fmt: skip
+    return cancelled, updated
+
+
+def test_every_build_is_green_and_ships_its_artifacts(story):
+    for run_id, result in story.builds.items():
+        assert "dbt task: build succeeded" in result.stdout, run_id
+        if run_id == "g2_fresh":
+            continue
+        run_results = json.loads(
+            (story.lake / "runs" / run_id / "dbt" / "run_results.json").read_text()
+        )
+        statuses = Counter(node["status"] for node in run_results["results"])
+        assert set(statuses) <= {"success", "pass"}, (run_id, statuses)
+        assert statuses["pass"] > 50, "the data tests ran"
+        assert (story.lake / "runs" / run_id / "dbt" / "manifest.json").exists()
+
+
+def test_gold_equals_silver_to_the_cent(story):
+    silver = live(story.silver["s1"])
+    facts = gold_rows(story.duckdb_path, "select row_id, sales, profit from main.fact_sales")
+    assert sorted(row["row_id"] for row in facts) == sorted(row["row_id"] for row in silver)
+    assert sum(row["sales"] for row in facts) == sum(row["sales"] for row in silver)
+    assert sum(row["profit"] for row in facts) == sum(row["profit"] for row in silver)
+    monthly = gold_rows(
+        story.duckdb_path,
+        "select sum(sales) as sales, sum(order_lines) as lines "
+        "from main.agg_sales_by_month_market_category",
+    )[0]
+    assert monthly == {"sales": sum(row["sales"] for row in silver), "lines": len(silver)}
+
+
+def _dimension(snapshot_rows: list[tuple], width: int) -> set:
+    """(natural key, attributes..., valid_from, valid_to, is_current) without sk/unknown."""
+    return {row[1 : width + 1] for row in snapshot_rows if row[1] != UNKNOWN}
+
+
+def test_dimensions_hold_the_history_by_order_date(story):
+    final_silver, gold = story.silver["s1"], story.gold["g6"]
+    customers = _dimension(gold["dim_customer"], 1 + len(CUSTOMER_ATTRIBUTES) + 3)
+    products = _dimension(gold["dim_product"], 1 + len(PRODUCT_ATTRIBUTES) + 3)
+    assert customers == expected_versions(final_silver, "customer_id", CUSTOMER_ATTRIBUTES)
+    assert products == expected_versions(final_silver, "product_id", PRODUCT_ATTRIBUTES)
+    versions_per_customer = Counter(row[0] for row in customers)
+    assert max(versions_per_customer.values()) >= 2, "the data must contain a customer who moved"
+    assert max(Counter(row[0] for row in products).values()) >= 2, "and a renamed product"
+
+
+def test_a_customer_who_moved_points_to_the_right_version(story):
+    """Facts before the move carry the old city, facts from the move on the new one."""
+    facts = gold_rows(
+        story.duckdb_path,
+        "select f.customer_id, f.order_date, c.city, c.valid_from, c.version_number "
+        "from main.fact_sales f join main.dim_customer c using (customer_sk) "
+        "where f.customer_id in (select customer_id from main.dim_customer "
+        "  group by customer_id having count(*) = 2) "
+        f"and f.customer_id <> '{story.updated['customer_id']}' order by f.customer_id",
+    )
+    assert facts, "expected a customer with exactly two versions"
+    mine = [row for row in facts if row["customer_id"] == facts[0]["customer_id"]]
+    move_date = max(row["valid_from"] for row in mine)
+    before = [row for row in mine if row["order_date"] < move_date]
+    after = [row for row in mine if row["order_date"] >= move_date]
+    assert before and after
+    assert {(row["city"], row["version_number"]) for row in before} == {(before[0]["city"], 1)}
+    assert {(row["city"], row["version_number"]) for row in after} == {(after[0]["city"], 2)}
+    assert before[0]["city"] != after[0]["city"]
+
+
+def test_every_fact_points_to_the_version_of_its_order_line(story):
+    """Point in time: the referenced versions carry the attributes of the order line."""
+    joined = gold_rows(
+        story.duckdb_path,
+        "select f.row_id, c.city, c.customer_name, p.product_name "
+        "from main.fact_sales f join main.dim_customer c using (customer_sk) "
+        "join main.dim_product p using (product_sk)",
+    )
+    silver = {row["row_id"]: row for row in live(story.silver["s1"])}
+    mismatches = [
+        row for row in joined
+        if (row["city"], row["customer_name"], row["product_name"])
+        != tuple(silver[row["row_id"]][name] for name in ("city", "customer_name", "product_name"))
+    ]  # fmt: skip
+    assert not mismatches[:5]
+    assert len(joined) == len(silver)
+
+
+def test_a_late_file_rewrites_history_back_in_time(story):
+    before, after = story.gold["g2"]["dim_customer"], story.gold["g3"]["dim_customer"]
+    valid_from = 2 + len(CUSTOMER_ATTRIBUTES)  # column index after sk, key, attributes
+    starts = {(row[1], row[-1]): row[valid_from] for row in before}  # (key, version) -> start
+    moved_back = [
+        row for row in after
+        if row[-1] > 1 and (row[1], row[-1]) in starts
+        and row[valid_from] < starts[(row[1], row[-1])]
+    ]  # fmt: skip
+    assert moved_back, "the late file should move some version starts earlier"
+    width = 1 + len(CUSTOMER_ATTRIBUTES) + 3
+    assert _dimension(after, width) == expected_versions(
+        story.silver["r3"], "customer_id", CUSTOMER_ATTRIBUTES
+    )
+
+
+@pytest.mark.parametrize(("incremental", "full"), [("g2", "g2_fresh"), ("g3", "g5"), ("g6", "g7")])
+def test_incremental_build_equals_a_full_rebuild(story, incremental, full):
+    for table, rows in story.gold[full].items():
+        assert story.gold[incremental][table] == rows, table
+
+
+def test_rerun_without_new_data_changes_nothing(story):
+    assert story.gold["g4"] == story.gold["g3"]
+
+
+def test_soft_deleted_rows_leave_the_fact(story):
+    cancelled = {row["row_id"] for row in story.cancelled}
+    before = {row[0] for row in story.gold["g5"]["fact_sales"]}
+    after = {row[0] for row in story.gold["g6"]["fact_sales"]}
+    assert cancelled <= before
+    assert not cancelled & after
+    assert before - after == cancelled
+
+
+def test_an_updated_line_moves_to_its_new_version(story):
+    row = gold_rows(
+        story.duckdb_path,
+        "select c.city, c.valid_from, c.valid_to from main.fact_sales f "
+        f"join main.dim_customer c using (customer_sk) where f.row_id = {story.updated['row_id']}",
+    )[0]
+    assert row["city"] == "Paysandú"
+    assert row["valid_from"] == story.updated["order_date"]
