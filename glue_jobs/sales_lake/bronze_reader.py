@@ -108,4 +108,3 @@ def read_bronze(spark, sources: list[Source]):
 
 def parse_summary(row_json: str) -> dict:
     return json.loads(row_json)
-

@@ -74,14 +74,22 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
 
     `date_orders` / `labels`: per source index, from `dates.decide`.
     """
-    order = F.element_at(
-        F.create_map(*[F.lit(x) for k, v in date_orders.items() for x in (k, v or "")]),
-        F.col("source_index"),
-    ) if date_orders else F.lit("")
-    label = F.element_at(
-        F.create_map(*[F.lit(x) for k, v in labels.items() for x in (k, v or "none")]),
-        F.col("source_index"),
-    ) if labels else F.lit("none")
+    order = (
+        F.element_at(
+            F.create_map(*[F.lit(x) for k, v in date_orders.items() for x in (k, v or "")]),
+            F.col("source_index"),
+        )
+        if date_orders
+        else F.lit("")
+    )
+    label = (
+        F.element_at(
+            F.create_map(*[F.lit(x) for k, v in labels.items() for x in (k, v or "none")]),
+            F.col("source_index"),
+        )
+        if labels
+        else F.lit("none")
+    )
     c = F.col
     typed = {
         "row_id": F.when(c("row_id").rlike(r"^\d{1,18}$"), c("row_id").cast("bigint")),
@@ -115,17 +123,23 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
                 f"ambiguous_{name}",
                 ambiguous,
                 F.concat(
-                    F.lit(f"{name} "), _quoted(c(name)),
-                    F.lit(" could be day-first or month-first and no value in the file tells "
-                          "which; re-export with ISO dates (yyyy-MM-dd)"),
+                    F.lit(f"{name} "),
+                    _quoted(c(name)),
+                    F.lit(
+                        " could be day-first or month-first and no value in the file tells "
+                        "which; re-export with ISO dates (yyyy-MM-dd)"
+                    ),
                 ),
             ),
             _rule(
                 f"bad_{name}",
                 c(name).isNotNull() & t[name].isNull() & ~ambiguous,
                 F.concat(
-                    F.lit(f"{name} "), _quoted(c(name)),
-                    F.lit(" is not a valid date in this file's format ("), label, F.lit(")"),
+                    F.lit(f"{name} "),
+                    _quoted(c(name)),
+                    F.lit(" is not a valid date in this file's format ("),
+                    label,
+                    F.lit(")"),
                 ),
             ),
         ]
@@ -134,8 +148,10 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
             "ship_before_order",
             t["ship_date"] < t["order_date"],
             F.concat(
-                F.lit("ship_date "), t["ship_date"].cast("string"),
-                F.lit(" is before order_date "), t["order_date"].cast("string"),
+                F.lit("ship_date "),
+                t["ship_date"].cast("string"),
+                F.lit(" is before order_date "),
+                t["order_date"].cast("string"),
             ),
         )
     )
@@ -147,7 +163,8 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
                 f"unknown_{name}",
                 c(name).isNotNull() & t[name].isNull(),
                 F.concat(
-                    F.lit(f"{name} "), _quoted(c(name)),
+                    F.lit(f"{name} "),
+                    _quoted(c(name)),
                     F.lit(" is not one of: " + ", ".join(sorted(allowed))),
                 ),
             )
@@ -167,15 +184,19 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
         _rule(
             "bad_quantity",
             c("quantity").isNotNull() & (t["quantity"].isNull() | (t["quantity"] <= 0)),
-            F.concat(F.lit("quantity "), _quoted(c("quantity")),
-                     F.lit(" is not a positive integer")),
+            F.concat(
+                F.lit("quantity "), _quoted(c("quantity")), F.lit(" is not a positive integer")
+            ),
         ),
         _rule("missing_discount", c("discount").isNull(), "discount is empty"),
         _rule(
             "bad_discount",
             c("discount").isNotNull() & (t["discount"].isNull() | ~t["discount"].between(0, 1)),
-            F.concat(F.lit("discount "), _quoted(c("discount")),
-                     F.lit(" is not a number between 0 and 1")),
+            F.concat(
+                F.lit("discount "),
+                _quoted(c("discount")),
+                F.lit(" is not a number between 0 and 1"),
+            ),
         ),
     ]
     field_rule = _rule(
@@ -189,14 +210,24 @@ def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict
     )
     issue = c("issue")
     issue_rules = [
-        _rule(ISSUE_HEADER, issue == ISSUE_HEADER, "the file's header does not match (see run "
-              "metrics rejected_files for what differs and how to fix it)"),
-        _rule(ISSUE_ENCODING, issue == ISSUE_ENCODING,
-              "the line holds bytes that are not valid UTF-8 (the rest of the file is UTF-8); "
-              "re-export the file as UTF-8"),
-        _rule("malformed_record", issue == ISSUE_UNCLOSED_QUOTE,
-              "a quoted field is never closed; the line is quarantined alone and reading "
-              "continued on the next line"),
+        _rule(
+            ISSUE_HEADER,
+            issue == ISSUE_HEADER,
+            "the file's header does not match (see run "
+            "metrics rejected_files for what differs and how to fix it)",
+        ),
+        _rule(
+            ISSUE_ENCODING,
+            issue == ISSUE_ENCODING,
+            "the line holds bytes that are not valid UTF-8 (the rest of the file is UTF-8); "
+            "re-export the file as UTF-8",
+        ),
+        _rule(
+            "malformed_record",
+            issue == ISSUE_UNCLOSED_QUOTE,
+            "a quoted field is never closed; the line is quarantined alone and reading "
+            "continued on the next line",
+        ),
     ]
     codes = _reasons(rules, 1)
     details = _reasons(rules, 2)
@@ -266,8 +297,10 @@ def latest_per_row_id(rows: DataFrame) -> DataFrame:
     one run at a time; the superseded copies are counted as duplicates.
     """
     rank = Window.partitionBy("row_id").orderBy(F.desc("source_index"), F.desc("source_line"))
-    return rows.withColumn("_rank", F.row_number().over(rank)).where("_rank = 1").drop(
-        "_rank", "source_index"
+    return (
+        rows.withColumn("_rank", F.row_number().over(rank))
+        .where("_rank = 1")
+        .drop("_rank", "source_index")
     )
 
 

@@ -97,9 +97,8 @@ def parse_date(value: Column, order: Column) -> Column:
     year = F.regexp_extract(value, DAY_MONTH, 4).cast("int")
     day = F.when(order == DAY_FIRST, a).when(order == MONTH_FIRST, b).when(a == b, a)
     month = F.when(order == DAY_FIRST, b).when(order == MONTH_FIRST, a).when(a == b, a)
-    return (
-        F.when(value.rlike(ISO), _safe_make_date(iso_y, iso_m, iso_d))
-        .when(value.rlike(DAY_MONTH), _safe_make_date(year, month, day))
+    return F.when(value.rlike(ISO), _safe_make_date(iso_y, iso_m, iso_d)).when(
+        value.rlike(DAY_MONTH), _safe_make_date(year, month, day)
     )
 
 
