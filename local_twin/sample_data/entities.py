@@ -94,6 +94,7 @@ def _location(rng: random.Random, market: str) -> tuple[Location, str]:
 
 def build_customers(count: int, seed: int, start: date, days: int, changes: bool) -> list[Customer]:
     rng = random.Random(f"{seed}:customers")
+    change_rng = random.Random(f"{seed}:customer-moves")  # the pool is the same either way
     markets, market_weights = list(MARKET_WEIGHTS), list(MARKET_WEIGHTS.values())
     segments, segment_weights = list(SEGMENT_WEIGHTS), list(SEGMENT_WEIGHTS.values())
     customers = []
@@ -108,8 +109,8 @@ def build_customers(count: int, seed: int, start: date, days: int, changes: bool
             home=home,
             home_postal_code=postal,
         )
-        if changes and rng.random() < CUSTOMER_MOVE_SHARE:
-            customer = _moved(rng, customer, start, days)
+        if changes and change_rng.random() < CUSTOMER_MOVE_SHARE:
+            customer = _moved(change_rng, customer, start, days)
         customers.append(customer)
     return customers
 
@@ -132,6 +133,7 @@ def _moved(rng: random.Random, customer: Customer, start: date, days: int) -> Cu
 def build_products(seed: int, start: date, days: int, changes: bool) -> list[Product]:
     """~1,500 products, ordered by popularity rank (rank 0 sells most)."""
     rng = random.Random(f"{seed}:products")
+    change_rng = random.Random(f"{seed}:product-renames")  # the catalog is the same either way
     combos = [
         (sub, brand, item, variant)
         for sub in SUB_CATEGORIES
@@ -148,11 +150,13 @@ def build_products(seed: int, start: date, days: int, changes: bool) -> list[Pro
             name=f"{brand} {item}{variant}",
             unit_price_cents=round(rng.uniform(low, high) * 100),
         )
-        renamed = rng.random() < PRODUCT_RENAME_SHARE or rank in ALWAYS_RENAMED_PRODUCT_RANKS
-        if changes and renamed:
+        if changes and (
+            change_rng.random() < PRODUCT_RENAME_SHARE or rank in ALWAYS_RENAMED_PRODUCT_RANKS
+        ):
             product = Product(
                 product.product_id, sub, product.name, product.unit_price_cents,
-                _change_date(rng, start, days), product.name + rng.choice(RENAME_SUFFIXES),
+                _change_date(change_rng, start, days),
+                product.name + change_rng.choice(RENAME_SUFFIXES),
             )  # fmt: skip
         products.append(product)
     return products
