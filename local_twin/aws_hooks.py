@@ -9,11 +9,12 @@ plugs local Python where AWS would run a managed runtime:
   never get (`'NoneType' object has no attribute 'interrupt_all'`).   -> fixed
 * Glue job runs: moto only flips states; here a run calls `glue_runner` on a
   worker thread (the real Glue script on local Spark).                -> hooked
-* ECS `runTask(.sync)`: parameters are not converted from Step Functions'
-  PascalCase to the SDK's camelCase and responses not back.           -> fixed
+* ECS and aws-sdk integrations: parameters are not converted from Step
+  Functions' PascalCase to the SDK's member names (camelCase for ECS and
+  Step Functions' own API) nor responses back, and S3 `Body` stays a
+  stream object instead of text.                                      -> fixed
 * ECS tasks: a task calls `ecs_runner` (the real dbt container command) on a
   worker thread and stops with its exit code.                         -> hooked
-* aws-sdk integrations return S3 `Body` as a stream object, not text.  -> fixed
 * S3 -> EventBridge events carry the raw key; S3 event keys are URL-encoded
   ('+' for a space), which the trigger function decodes.                -> fixed
 * Retry back-off, Wait states and `.sync` polling sleep in real time; they are
@@ -133,29 +134,33 @@ def _glue_patches(runtimes: LocalRuntimes) -> list:
 # --- ECS --------------------------------------------------------------------
 
 
-_ECS_MODEL = None
+_SERVICE_MODELS: dict = {}
 
 
-def _ecs_operation(snake_action: str):
-    global _ECS_MODEL
-    if _ECS_MODEL is None:
-        _ECS_MODEL = botocore.session.get_session().get_service_model("ecs")
-    by_snake = {xform_name(op): op for op in _ECS_MODEL.operation_names}
-    return _ECS_MODEL.operation_model(by_snake[snake_action])
+def _operation(service: str, snake_action: str):
+    if service not in _SERVICE_MODELS:
+        _SERVICE_MODELS[service] = botocore.session.get_session().get_service_model(service)
+    model = _SERVICE_MODELS[service]
+    by_snake = {xform_name(op): op for op in model.operation_names}
+    return model.operation_model(by_snake[snake_action])
 
 
-def _ecs_normalise_parameters(
-    self, parameters, boto_service_name=None, service_action_name=None
-) -> None:
-    action = self._get_boto_service_action(service_action_name)
-    self._to_boto_request(parameters, _ecs_operation(action).input_shape)
+def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+    """Step Functions' PascalCase parameters -> the SDK's member names (camelCase for ECS, SFN)."""
+    operation = _operation(
+        self._get_boto_service_name(boto_service_name),
+        self._get_boto_service_action(service_action_name),
+    )
+    self._to_boto_request(parameters, operation.input_shape)
 
 
-def _ecs_normalise_response(
-    self, response, boto_service_name=None, service_action_name=None
-) -> None:
-    action = self._get_boto_service_action(service_action_name)
-    self._from_boto_response(response, _ecs_operation(action).output_shape)
+def _normalise_response(self, response, boto_service_name=None, service_action_name=None):
+    """SDK response -> Step Functions' PascalCase, streamed members (S3 Body) read as text."""
+    operation = _operation(
+        self._get_boto_service_name(boto_service_name),
+        self._get_boto_service_action(service_action_name),
+    )
+    self._from_boto_response(response, operation.output_shape)
 
 
 def _task_spec(task, backend) -> EcsTaskSpec:
@@ -208,10 +213,10 @@ def _ecs_patches(runtimes: LocalRuntimes) -> list:
     return [
         mock.patch.object(EC2ContainerServiceBackend, "run_task", run_task),
         mock.patch.object(
-            ecs_service.StateTaskServiceEcs, "_normalise_parameters", _ecs_normalise_parameters
+            ecs_service.StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters
         ),
         mock.patch.object(
-            ecs_service.StateTaskServiceEcs, "_normalise_response", _ecs_normalise_response
+            ecs_service.StateTaskServiceEcs, "_normalise_response", _normalise_response
         ),
     ]
 
@@ -219,20 +224,11 @@ def _ecs_patches(runtimes: LocalRuntimes) -> list:
 # --- aws-sdk integrations ---------------------------------------------------
 
 
-def _read_streams(self, response, boto_service_name=None, service_action_name=None) -> None:
-    """Step Functions returns streamed members (S3 Body) as text, like AWS does."""
-    from botocore.response import StreamingBody
-
-    if isinstance(response, dict):
-        for key, value in list(response.items()):
-            if isinstance(value, StreamingBody):
-                response[key] = value.read().decode("utf-8")
-
-
 def _sdk_patches() -> list:
-    sdk_service = _service_module("state_task_service_aws_sdk")
+    sdk = _service_module("state_task_service_aws_sdk").StateTaskServiceAwsSdk
     return [
-        mock.patch.object(sdk_service.StateTaskServiceAwsSdk, "_normalise_response", _read_streams)
+        mock.patch.object(sdk, "_normalise_parameters", _normalise_parameters),
+        mock.patch.object(sdk, "_normalise_response", _normalise_response),
     ]
 
 

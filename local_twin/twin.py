@@ -163,7 +163,9 @@ class Twin:
         self._trigger_log = self._stack.enter_context(
             (self.workspace.logs / "trigger.log").open("a")
         )
-        self.trigger.logger.registered_handler.setStream(self._trigger_log)
+        handler = self.trigger.logger.registered_handler
+        previous = handler.setStream(self._trigger_log)
+        self._stack.callback(handler.setStream, previous)
 
     def _provision_ecs(self) -> tuple[str, str, str, str]:
         ecs, ec2 = self._client("ecs"), self._client("ec2")

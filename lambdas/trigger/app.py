@@ -47,7 +47,9 @@ def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> d
     """The state machine input: inline URIs, or a manifest when the list is long."""
     run_id = request.name
     payload = {"run_id": run_id, "kind": request.kind, "object_count": len(request.objects)}
-    if len(request.objects) <= MAX_INLINE_OBJECTS:
+    # source_uris is comma-separated, so a key with a comma always goes to a manifest.
+    inline = not any("," in obj.key for obj in request.objects)
+    if inline and len(request.objects) <= MAX_INLINE_OBJECTS:
         payload["source_uris"] = ",".join(obj.uri for obj in request.objects)
         return payload
     manifest_key = f"manifests/{run_id}.json"
