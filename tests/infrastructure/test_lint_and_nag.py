@@ -1,0 +1,76 @@
+"""cdk-nag AwsSolutions and cfn-lint over the one synthesized cloud assembly."""
+
+from __future__ import annotations
+
+import re
+
+from aws_cdk import Validations
+from cfnlint.api import ManualArgs, lint_file
+
+from cdk.stack import PROJECT_ROOT
+
+# W3005 flags the DependsOn the CDK adds next to a GetAtt on the same role (so the
+# role's policy exists first); it is redundant but harmless and not ours to change.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synthesis):
+    findings = []
+    for plugin in (synthesis.nag_report or {}).get("pluginReports", []):
+        for violation in plugin["violations"]:
+            for construct in violation["violatingConstructs"]:
+                findings.append(f"{violation['ruleName']} at {construct['constructPath']}")
+    assert findings == []
+    assert synthesis.synth_error is None
+
+
+def test_cdk_nag_runs_as_a_validation_plugin(synthesis):
+    """Guards the test above: without the plugin there would be no findings to report."""
+    source = (PROJECT_ROOT / "cdk" / "stack.py").read_text(encoding="utf-8")
+    assert "Validations.of(app).add_plugins(AwsSolutionsChecks(app))" in source
+
+
+def _acknowledgments(synthesis):
+    key = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    found = []
+    for construct in synthesis.stack.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == key:
+                found.append((construct.node.path, entry.data))
+    return found
+
+
+def test_each_acknowledgment_names_one_finding_and_gives_a_specific_reason(synthesis):
+    nag = [
+        (path, finding, reason)
+        for path, data in _acknowledgments(synthesis)
+        for finding, reason in data.items()
+        if "AwsSolutions-" in finding
+    ]
+    assert nag, "expected the acknowledgments of cdk/nag_acknowledgments.py"
+    for path, finding, reason in nag:
+        assert re.search(r"AwsSolutions-[A-Z]+\d+(\[.+\])?$", finding), (path, finding)
+        assert len(reason) >= 60, f"{path} {finding}: give a specific reason"
+    reasons = [reason for _, _, reason in nag]
+    assert len(reasons) == len(set(reasons)), "each acknowledgment needs its own reason"
+
+
+def test_acknowledgments_live_in_one_module():
+    pattern = re.compile(r"\.acknowledge\(")
+    users = sorted(
+        path.name
+        for path in (PROJECT_ROOT / "cdk").glob("*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    )
+    assert users == ["nag_acknowledgments.py"]
+
+
+def test_cfn_lint_passes_on_every_synthesized_template(synthesis):
+    templates = sorted(synthesis.outdir.glob("*.template.json"))
+    assert templates
+    problems = [
+        f"{match.rule.id} {match.message} ({template.name}:{match.linenumber})"
+        for template in templates
+        for match in lint_file(template, ManualArgs(ignore_checks=CFN_LINT_IGNORED))
+    ]
+    assert problems == []

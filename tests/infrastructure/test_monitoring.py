@@ -1,0 +1,46 @@
+"""Monitoring box: encrypted topic, alarms on every moving part, one dashboard."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_topic_is_kms_encrypted_and_subscribed_from_context(synthesis, cdk_context):
+    monitoring = synthesis.stack.monitoring
+    topic = synthesis.only("AWS::SNS::Topic")["Properties"]
+    assert topic["KmsMasterKeyId"] == {
+        "Fn::GetAtt": [synthesis.logical_id(monitoring.topic_key), "Arn"]
+    }
+    subscriptions = synthesis.resources("AWS::SNS::Subscription")
+    email = cdk_context.get("alert_email") or ""
+    assert len(subscriptions) == (1 if email else 0)
+
+
+def test_topic_key_lets_cloudwatch_alarms_publish(synthesis):
+    key = synthesis.template["Resources"][
+        synthesis.logical_id(synthesis.stack.monitoring.topic_key)
+    ]["Properties"]
+    statements = key["KeyPolicy"]["Statement"]
+    assert any(
+        statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        and "kms:GenerateDataKey*" in statement["Action"]
+        for statement in statements
+    )
+
+
+def test_alarms_cover_failures_errors_dead_letters_and_glue(synthesis):
+    alarms = synthesis.resources("AWS::CloudWatch::Alarm")
+    topic_ref = {"Ref": synthesis.logical_id(synthesis.stack.monitoring.notification_topic)}
+    assert all(alarm["Properties"]["AlarmActions"] == [topic_ref] for alarm in alarms.values())
+    described = json.dumps([alarm["Properties"] for alarm in alarms.values()])
+    for watched in ("ExecutionsFailed", "ExecutionsTimedOut", "Errors",
+                    "ApproximateNumberOfMessagesVisible", "TriggeredRules"):
+        assert watched in described, watched
+    assert len(alarms) == 4
+
+
+def test_dashboard_shows_every_box(synthesis):
+    body = json.dumps(synthesis.only("AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"])
+    for title in ("Pipeline executions", "Trigger Lambda", "Event buffer", "Glue batch job runs",
+                  "Alarms"):
+        assert title in body, title

@@ -1,0 +1,82 @@
+"""Processing box: Glue 5.0 Delta job, serialized writers, encrypted, with its library."""
+
+from __future__ import annotations
+
+import json
+
+from cdk.processing import SHARED_LIBRARY_PACKAGE
+
+
+def _job(synthesis):
+    job = synthesis.stack.processing.batch_job
+    return synthesis.template["Resources"][synthesis.logical_id(job)]["Properties"]
+
+
+def test_job_is_glue_5_with_the_configured_workers(synthesis, cdk_context):
+    job = _job(synthesis)
+    assert job["GlueVersion"] == "5.0"
+    assert job["Command"]["Name"] == "glueetl"
+    assert job["Command"]["PythonVersion"] == "3"
+    assert job["WorkerType"] == cdk_context["glue_worker_type"]
+    assert job["NumberOfWorkers"] == int(cdk_context["glue_number_of_workers"])
+    assert job["Timeout"] == int(cdk_context["glue_timeout_minutes"])
+
+
+def test_silver_writers_are_serialized_and_queued(synthesis):
+    job = _job(synthesis)
+    assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
+    assert job["JobRunQueuingEnabled"] is True
+    assert job["MaxRetries"] == 0
+
+
+def test_delta_is_enabled_with_its_sql_extension_and_catalog(synthesis):
+    arguments = _job(synthesis)["DefaultArguments"]
+    assert arguments["--datalake-formats"] == "delta"
+    conf = arguments["--conf"]
+    assert "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension" in conf
+    assert (
+        "--conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog"
+        in conf
+    )
+    lake_id = synthesis.logical_id(synthesis.stack.storage.lake_bucket)
+    assert arguments["--lake_uri"] == {"Fn::Join": ["", ["s3://", {"Ref": lake_id}]]}
+    assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+    assert "--enable-metrics" in arguments
+
+
+def test_script_and_library_are_assets_from_the_repository(synthesis):
+    job = _job(synthesis)
+    processing = synthesis.stack.processing
+    script = json.dumps(job["Command"]["ScriptLocation"])
+    assert processing.script_asset.s3_object_key.split(".")[0] in script
+    assert script.endswith('.py"]]}') or ".py" in script
+    library = json.dumps(job["DefaultArguments"]["--extra-py-files"])
+    assert ".zip" in library
+
+
+def test_library_archive_holds_the_package_at_its_root(synthesis):
+    asset = synthesis.stack.processing.shared_library_asset
+    staged = synthesis.outdir / f"asset.{asset.asset_hash}"
+    assert (staged / SHARED_LIBRARY_PACKAGE / "__init__.py").is_file()
+    top_level = {path.name for path in staged.iterdir()}
+    assert top_level == {SHARED_LIBRARY_PACKAGE}
+    assert not list(staged.rglob("*.pyc"))
+
+
+def test_security_configuration_encrypts_s3_logs_and_bookmarks(synthesis):
+    processing = synthesis.stack.processing
+    config = synthesis.only("AWS::Glue::SecurityConfiguration")["Properties"][
+        "EncryptionConfiguration"
+    ]
+    assert config["S3Encryptions"][0]["S3EncryptionMode"] == "SSE-KMS"
+    assert config["CloudWatchEncryption"]["CloudWatchEncryptionMode"] == "SSE-KMS"
+    assert config["JobBookmarksEncryption"]["JobBookmarksEncryptionMode"] == "CSE-KMS"
+    assert _job(synthesis)["SecurityConfiguration"] == {
+        "Ref": synthesis.logical_id(processing.security_configuration)
+    }
+
+
+def test_silver_catalog_database_points_at_the_lake(synthesis):
+    database = synthesis.only("AWS::Glue::Database")["Properties"]["DatabaseInput"]
+    assert database["Name"] == f"sales_silver_{synthesis.config.env_name}"
+    assert "silver/" in json.dumps(database["LocationUri"])
