@@ -23,7 +23,7 @@ FAULT_KINDS: tuple[str, ...] = (
 
 WRONG_TYPE_VALUES = ("abc", "N/A", "#VALUE!", "twelve", "?")
 WRONG_TYPE_FIELDS = ("Sales", "Quantity", "Discount", "Profit", "Shipping Cost")
-BAD_DATE_VALUES = ("not-a-date", "TBD", "12//2012", "#REF!", "00/00/0000")
+BAD_DATE_VALUES = ("not-a-date", "TBD", "12//2012", "#REF!", "31.07.2012x")
 DISCOUNTS_ABOVE_ONE = ("1.2", "1.5", "15", "20")  # "15": a percentage typed as a fraction
 KEY_FIELDS = ("Row ID", "Order ID", "Customer ID", "Product ID")
 UNKNOWN_ENUM_VALUES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
@@ -13,11 +13,11 @@ from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
 from local_twin.cli import main as twin
 from local_twin.sample_data import SAMPLE_SUPERSTORE_HEADER, write_dataset
 from local_twin.sample_data.entities import build_products
-from local_twin.sample_data.orders import sales_cents
 from local_twin.sample_data.reading import csv_fields, physical_lines
 from local_twin.sample_data.reference import LOCATIONS, SHIP_DAYS
 
 ROWS, FILES, SEED = 3_000, 3, 7
+CENT = Decimal("0.01")
 COL = {name: i for i, name in enumerate(CANONICAL_HEADER)}
 
 
@@ -87,8 +87,9 @@ def test_sales_is_unit_price_times_quantity_times_one_minus_discount(clean):
         quantity, discount = int(row[COL["Quantity"]]), Decimal(row[COL["Discount"]])
         assert 1 <= quantity <= 14
         assert discount * 10 in set(range(9))
-        expected = sales_cents(prices[row[COL["Product ID"]]], quantity, int(discount * 10))
-        assert Decimal(row[COL["Sales"]]) == Decimal(expected) / 100
+        unit_price = Decimal(prices[row[COL["Product ID"]]]) / 100
+        expected = (unit_price * quantity * (1 - discount)).quantize(CENT, ROUND_HALF_UP)
+        assert Decimal(row[COL["Sales"]]) == expected
         assert Decimal(row[COL["Shipping Cost"]]) >= 0
         assert abs(Decimal(row[COL["Profit"]])) <= Decimal(row[COL["Sales"]])
     profits = [Decimal(row[COL["Profit"]]) for row in data_rows(rows_by_file)]
