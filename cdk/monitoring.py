@@ -7,7 +7,7 @@ an alarm (notifying the topic) and the matching dashboard widgets.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_glue as glue
@@ -52,6 +52,17 @@ class Monitoring(Construct):
             display_name=f"Sales pipeline ({config.env_name})",
             master_key=self.topic_key,
             enforce_ssl=True,
+        )
+        # The topic policy replaces SNS's default one, so alarms (a service, not an IAM
+        # principal of this account) need their own allow, limited to this account.
+        self.notification_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsOfThisAccount",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.notification_topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
         )
         if config.alert_email:
             self.notification_topic.add_subscription(

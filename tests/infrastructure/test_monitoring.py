@@ -16,6 +16,19 @@ def test_topic_is_kms_encrypted_and_subscribed_from_context(synthesis, cdk_conte
     assert len(subscriptions) == (1 if email else 0)
 
 
+def test_topic_policy_lets_this_accounts_alarms_publish_over_tls_only(synthesis):
+    (policy,) = synthesis.resources("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allow = [s for s in statements if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in allow] == [{"Service": "cloudwatch.amazonaws.com"}]
+    this_account = {"Ref": "AWS::AccountId"}
+    assert allow[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": this_account}}
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+
+
 def test_topic_key_lets_cloudwatch_alarms_publish(synthesis):
     key = synthesis.template["Resources"][
         synthesis.logical_id(synthesis.stack.monitoring.topic_key)
