@@ -62,7 +62,8 @@ def run(args) -> int:
             date_format=args.date_format, gzip=args.gzip, faults=args.faults,
             encoding=args.encoding, header=args.header, changes=not args.no_changes,
             start_date=args.start_date, days=args.days, first_row_id=args.first_row_id,
-            crlf=args.crlf, progress=_Progress(args.rows) if args.rows >= 200_000 else None,
+            crlf=args.crlf, name=args.name,
+            progress=_Progress(args.rows) if args.rows >= 200_000 else None,
         )  # fmt: skip
     except ValueError as exc:
         print(f"twin generate: {exc}", file=sys.stderr)
@@ -119,4 +120,7 @@ def register(subparsers) -> None:
         help="days of order dates covered (default 1461, four years)",
     )
     parser.add_argument("--first-row-id", type=_positive, default=1)
+    parser.add_argument(
+        "--name", help="exact file name (with --files 1), e.g. sales_with_bad_rows.csv"
+    )
     parser.set_defaults(func=run)

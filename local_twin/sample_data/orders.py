@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import random
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
@@ -120,6 +121,9 @@ class OrderStream:
             settings.seed, settings.start_date, settings.days, settings.changes
         )
         self._popular = Weighted(self.products, popularity_weights(len(self.products)))
+        # Rows of changed entities on each side of their change: (id, "before"|"after") -> n.
+        # Bounded by the pool sizes, so memory stays constant.
+        self.change_sides: Counter = Counter()
         self._next_row_id = settings.first_row_id
         self._remaining_lines = 0
         self._order: tuple | None = None
@@ -149,6 +153,9 @@ class OrderStream:
         ship_date = order_date + timedelta(days=low + int(rng.random() * (high - low + 1)))
         priority = PRIORITIES.pick(rng)
         location, postal_code = customer.address_on(order_date)
+        if customer.moved_on is not None:
+            side = "after" if order_date >= customer.moved_on else "before"
+            self.change_sides[(customer.customer_id, side)] += 1
         order_id = f"{location.country_code}-{order_date.year}-{self._next_row_id:06d}"
         self._remaining_lines = LINES_PER_ORDER.pick(rng)
         self._order = (order_id, order_date, ship_date, ship_mode, customer, location,
@@ -177,6 +184,9 @@ class OrderStream:
         margin = product.sub_category.base_margin - 0.11 * discount + noise
         profit = round(sales * 100 * margin)  # in 1/10,000 of a dollar
         shipping = round(sales * SHIP_COST_RATE[ship_mode] * (0.5 + rng.random()))
+        if product.renamed_on is not None:
+            side = "after" if order_date >= product.renamed_on else "before"
+            self.change_sides[(product.product_id, side)] += 1
         row_id = self._next_row_id
         self._next_row_id += 1
         sub = product.sub_category

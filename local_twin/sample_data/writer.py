@@ -49,18 +49,19 @@ class GenerationReport:
     rows_written: int = 0  # data lines, duplicates included (what a reader counts as read)
     faults: Counter = field(default_factory=Counter)  # injected faults per kind
     next_row_id: int = 1  # first_row_id for a follow-up batch
-    customer_moves: int = 0
-    product_renames: int = 0
+    customer_moves: int = 0  # moves with rows on both sides of the change date
+    product_renames: int = 0  # renames with rows on both sides of the change date
     bytes_written: int = 0
     seconds: float = 0.0
+    sidecar_prefix: str = ""  # "<name>." when the file was given an exact name
 
     @property
     def faults_path(self) -> Path:
-        return self.out_dir / FAULTS_SIDECAR
+        return self.out_dir / (self.sidecar_prefix + FAULTS_SIDECAR)
 
     @property
     def changes_path(self) -> Path:
-        return self.out_dir / CHANGES_SIDECAR
+        return self.out_dir / (self.sidecar_prefix + CHANGES_SIDECAR)
 
     @property
     def rows_per_second(self) -> float:
@@ -155,12 +156,23 @@ def write_dataset(
     first_row_id: int = 1,
     crlf: bool = False,
     prefix: str = "sales",
+    name: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> GenerationReport:
-    """Write `rows` data lines over `files` CSV files in order-date order; see the package doc."""
+    """Write `rows` data lines over `files` CSV files in order-date order; see the package doc.
+
+    `name` gives the single file an exact name (e.g. "sales_with_bad_rows.csv"); its
+    sidecars are then "<stem>.faults.jsonl" and "<stem>.changes.jsonl", so several named
+    files can share a folder.
+    """
     started = time.perf_counter()
     days = DEFAULT_DAYS if days is None else days
     _check_arguments(rows, files, days, encoding, first_row_id)
+    suffix = ".csv.gz" if gzip else ".csv"
+    if name is not None and (files != 1 or not name.endswith(suffix) or "/" in name):
+        raise ValueError(
+            f"name={name!r}: an exact name needs files=1 and a plain file name ending in {suffix}"
+        )
     format_date = date_formatter(date_format)
     renderer = LineRenderer(header_columns(header))
     rates = validate_rates(faults, encoding)
@@ -171,20 +183,21 @@ def write_dataset(
     picker = FaultPicker(rates, fault_rng)
     reservoir = _Reservoir(fault_rng) if "duplicate" in rates else None
     stream = OrderStream(OrderSettings(rows, seed, start_date, days, changes, first_row_id))
-    report = GenerationReport(out_dir=out_dir)
+    report = GenerationReport(
+        out_dir=out_dir, sidecar_prefix=name.removesuffix(suffix) + "." if name else ""
+    )
     starts = file_start_days(files, days)
-    suffix = ".csv.gz" if gzip else ".csv"
 
     def open_file(index: int) -> _CsvFile:
         first_day = start_date + timedelta(days=starts[index])
-        path = out_dir / f"{prefix}_{first_day.isoformat()}_{index + 1:04d}{suffix}"
+        path = out_dir / (name or f"{prefix}_{first_day.isoformat()}_{index + 1:04d}{suffix}")
         report.files.append(path)
         return _CsvFile(path, gzip=gzip, encoding=encoding, newline="\r\n" if crlf else "\n",
                         header=renderer.header_line())  # fmt: skip
 
     file_index, current = 0, open_file(0)
     pending_encoding = 0  # encoding faults drawn on rows without a Latin-1 character
-    with open(out_dir / FAULTS_SIDECAR, "w", encoding="utf-8", newline="\n") as sidecar:
+    with open(report.faults_path, "w", encoding="utf-8", newline="\n") as sidecar:
 
         def record(injection: Injection, row_id: int, line: int, extra: dict | None = None):
             report.faults[injection.kind] += 1
@@ -257,7 +270,7 @@ def write_dataset(
 
     report.rows_written = rows
     report.next_row_id = stream.next_row_id
-    report.customer_moves, report.product_renames = _write_changes(out_dir, stream)
+    report.customer_moves, report.product_renames = _write_changes(report.changes_path, stream)
     report.seconds = time.perf_counter() - started
     if progress is not None:
         progress(rows)
@@ -285,33 +298,38 @@ def _check_arguments(rows: int, files: int, days: int, encoding: str, first_row_
         raise ValueError(f"first_row_id={first_row_id}: Row IDs start at 1 or more")
 
 
-def _write_changes(out_dir: Path, stream: OrderStream) -> tuple[int, int]:
-    """Sidecar listing every planned attribute change (SCD Type 2 expectations)."""
-    moves = renames = 0
-    with open(out_dir / CHANGES_SIDECAR, "w", encoding="utf-8", newline="\n") as sidecar:
-        for customer in stream.customers:
-            if customer.moved_on is None:
-                continue
-            moves += 1
-            before, after = customer.home, customer.new_home
-            entry = {
-                "entity": "customer", "id": customer.customer_id,
-                "effective_date": customer.moved_on.isoformat(),
-                "before": {"City": before.city, "State": before.state, "Country": before.country,
-                           "Postal Code": customer.home_postal_code, "Region": before.region},
-                "after": {"City": after.city, "State": after.state, "Country": after.country,
-                          "Postal Code": customer.new_postal_code, "Region": after.region},
-            }  # fmt: skip
+def _write_changes(path: Path, stream: OrderStream) -> tuple[int, int]:
+    """Sidecar of every planned attribute change, with how many rows fall on each side.
+
+    A change is visible to an SCD Type 2 dimension only when rows exist on both sides
+    (for customers, counted per order): the returned counts are of those.
+    """
+    sides = stream.change_sides
+    visible = Counter()
+    with open(path, "w", encoding="utf-8", newline="\n") as sidecar:
+        for entity, key, on, before, after in _planned_changes(stream):
+            rows = {"rows_before": sides[(key, "before")], "rows_after": sides[(key, "after")]}
+            visible[entity] += bool(rows["rows_before"] and rows["rows_after"])
+            entry = {"entity": entity, "id": key, "effective_date": on.isoformat(),
+                     "before": before, "after": after} | rows  # fmt: skip
             sidecar.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        for product in stream.products:
-            if product.renamed_on is None:
-                continue
-            renames += 1
-            entry = {
-                "entity": "product", "id": product.product_id,
-                "effective_date": product.renamed_on.isoformat(),
-                "before": {"Product Name": product.name},
-                "after": {"Product Name": product.new_name},
-            }  # fmt: skip
-            sidecar.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return moves, renames
+    return visible["customer"], visible["product"]
+
+
+def _planned_changes(stream: OrderStream):
+    for customer in stream.customers:
+        if customer.moved_on is not None:
+            old, new = customer.home, customer.new_home
+            yield (
+                "customer", customer.customer_id, customer.moved_on,
+                {"City": old.city, "State": old.state, "Country": old.country,
+                 "Postal Code": customer.home_postal_code, "Region": old.region},
+                {"City": new.city, "State": new.state, "Country": new.country,
+                 "Postal Code": customer.new_postal_code, "Region": new.region},
+            )  # fmt: skip
+    for product in stream.products:
+        if product.renamed_on is not None:
+            yield (
+                "product", product.product_id, product.renamed_on,
+                {"Product Name": product.name}, {"Product Name": product.new_name},
+            )  # fmt: skip

@@ -140,12 +140,11 @@ def test_text_is_realistic_non_ascii_and_product_names_hold_commas(clean):
 
 
 def test_customers_move_and_products_are_renamed_from_a_date_on(clean):
+    """Rows carry the old attributes before the change date and the new ones from it on."""
     report, rows_by_file = clean
     changes = [json.loads(line) for line in report.changes_path.read_text().splitlines()]
-    assert report.customer_moves == sum(c["entity"] == "customer" for c in changes) > 0
-    assert report.product_renames == sum(c["entity"] == "product" for c in changes) > 0
     column = {"customer": "Customer ID", "product": "Product ID"}
-    seen_both_sides = defaultdict(int)
+    seen = defaultdict(set)  # (id, side) -> orders (customers) or rows (products)
     for change in changes:
         on = date.fromisoformat(change["effective_date"])
         for row in data_rows(rows_by_file):
@@ -154,13 +153,15 @@ def test_customers_move_and_products_are_renamed_from_a_date_on(clean):
             side = "after" if dmy(row[COL["Order Date"]]) >= on else "before"
             for field, value in change[side].items():
                 assert row[COL[field]] == value, (change, row)
-            seen_both_sides[(change["id"], side)] += 1
-    for entity in ("customer", "product"):
-        assert any(
-            seen_both_sides[(c["id"], "before")] and seen_both_sides[(c["id"], "after")]
-            for c in changes
-            if c["entity"] == entity
-        ), f"no {entity} change visible on both sides"
+            unit = "Order ID" if change["entity"] == "customer" else "Row ID"
+            seen[(change["id"], side)].add(row[COL[unit]])
+    visible = defaultdict(int)
+    for change in changes:
+        assert change["rows_before"] == len(seen[(change["id"], "before")])
+        assert change["rows_after"] == len(seen[(change["id"], "after")])
+        visible[change["entity"]] += bool(change["rows_before"] and change["rows_after"])
+    assert report.customer_moves == visible["customer"] > 0
+    assert report.product_renames == visible["product"] > 0
 
 
 def test_no_changes_keeps_every_attribute_fixed(tmp_path):
@@ -248,6 +249,8 @@ def test_sample_superstore_header_is_the_21_column_variant(tmp_path):
         ({"faults": {"encoding": 0.1}, "encoding": "latin-1"}, "use encoding='utf-8'"),
         ({"files": 5, "days": 3}, "each file covers at least one day"),
         ({"date_format": "ymd"}, "use one of iso, dmy"),
+        ({"files": 2, "name": "x.csv"}, "an exact name needs files=1"),
+        ({"gzip": True, "name": "x.csv"}, "ending in .csv.gz"),
     ],
 )
 def test_bad_arguments_say_how_to_fix_them(tmp_path, kwargs, message):
