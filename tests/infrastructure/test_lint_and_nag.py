@@ -74,3 +74,36 @@ def test_cfn_lint_passes_on_every_synthesized_template(synthesis):
         for match in lint_file(template, ManualArgs(ignore_checks=CFN_LINT_IGNORED))
     ]
     assert problems == []
+
+
+# Actions that support no resource-level permissions (IAM service authorization
+# reference), so `Resource: *` is the narrowest statement possible for them.
+ACTIONS_WITHOUT_RESOURCE_TYPES = {
+    "cloudwatch:PutMetricData",
+    "ecr:GetAuthorizationToken",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+}
+
+
+def test_only_resource_less_actions_are_granted_on_every_resource(synthesis):
+    """The `IAM5[Resource::*]` acknowledgments cover nothing a narrower ARN could."""
+    on_everything = set()
+    for policy in synthesis.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            resources = statement["Resource"]
+            if resources == "*" or (isinstance(resources, list) and "*" in resources):
+                actions = statement["Action"]
+                on_everything.update([actions] if isinstance(actions, str) else actions)
+    assert on_everything, "expected the logging/tracing statements the CDK adds"
+    assert on_everything <= ACTIONS_WITHOUT_RESOURCE_TYPES
