@@ -148,7 +148,8 @@ def build_products(seed: int, start: date, days: int, changes: bool) -> list[Pro
             product_id=f"{sub.category_code}-{sub.code}-1000{number:04d}",
             sub_category=sub,
             name=f"{brand} {item}{variant}",
-            unit_price_cents=round(rng.uniform(low, high) * 100),
+            # Log-uniform: cheap items dominate, as in a real catalog.
+            unit_price_cents=round(low * (high / low) ** rng.random() * 100),
         )
         if changes and (
             change_rng.random() < PRODUCT_RENAME_SHARE or rank in ALWAYS_RENAMED_PRODUCT_RANKS

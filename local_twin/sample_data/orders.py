@@ -181,7 +181,8 @@ class OrderStream:
         discount = DISCOUNT_TENTHS.pick(rng)
         sales = sales_cents(product.unit_price_cents, quantity, discount)
         noise = (rng.random() - 0.5) * 0.12
-        margin = product.sub_category.base_margin - 0.11 * discount + noise
+        # Small discounts eat little of the margin; 30% and more usually mean a loss.
+        margin = product.sub_category.base_margin - 0.11 * max(0, discount - 1.5) + noise
         profit = round(sales * 100 * margin)  # in 1/10,000 of a dollar
         shipping = round(sales * SHIP_COST_RATE[ship_mode] * (0.5 + rng.random()))
         if product.renamed_on is not None:

@@ -163,8 +163,8 @@ SHIP_MODE_WEIGHTS = {
 SHIP_DAYS = {"Same Day": (0, 0), "First Class": (1, 3), "Second Class": (2, 5),
              "Standard Class": (4, 7)}  # fmt: skip
 # Shipping cost as a share of sales per ship mode (before noise).
-SHIP_COST_RATE = {"Same Day": 0.12, "First Class": 0.09, "Second Class": 0.06,
-                  "Standard Class": 0.04}  # fmt: skip
+SHIP_COST_RATE = {"Same Day": 0.20, "First Class": 0.15, "Second Class": 0.10,
+                  "Standard Class": 0.07}  # fmt: skip
 # Discount in tenths (0 .. 8 = 0.0 .. 0.8) and quantity 1..14 distributions.
 DISCOUNT_TENTHS_WEIGHTS = (50, 10, 15, 5, 6, 5, 4, 3, 2)
 QUANTITY_WEIGHTS = (18, 20, 17, 13, 10, 7, 5, 3, 2, 1.5, 1.2, 1, 0.8, 0.5)
@@ -192,8 +192,8 @@ class SubCategory(NamedTuple):
     category_code: str
     name: str
     code: str
-    price_range: tuple[float, float]  # unit price in dollars
-    base_margin: float  # profit share of sales before discount
+    price_range: tuple[float, float]  # unit price in dollars (drawn log-uniformly)
+    base_margin: float  # profit share of sales at discounts up to 15%
     brands: tuple[str, ...]
     items: tuple[str, ...]
 
@@ -206,56 +206,56 @@ VARIANTS = (
 RENAME_SUFFIXES = (", Eco Edition", ", Redesigned", ", New Packaging", " (2nd Gen)")
 
 SUB_CATEGORIES: tuple[SubCategory, ...] = (
-    SubCategory("Furniture", "FUR", "Bookcases", "BO", (80, 900), 0.08,
+    SubCategory("Furniture", "FUR", "Bookcases", "BO", (50, 600), 0.12,
                 ("Sauder", "Bush", "O'Sullivan", "Safco"),
                 ("Library Bookcase", "Corner Bookcase", "Cubicle Shelf", "Barrister Bookcase")),
-    SubCategory("Furniture", "FUR", "Chairs", "CH", (60, 1200), 0.10,
+    SubCategory("Furniture", "FUR", "Chairs", "CH", (40, 600), 0.14,
                 ("Hon", "Novimex", "Harbour Creations", "Global", "SAFCO"),
                 ("Executive Leather Armchair", "Stacking Chairs, Rounded Back", "Task Chair",
                  "Swivel Stool", "Mesh Office Chair")),
-    SubCategory("Furniture", "FUR", "Furnishings", "FU", (8, 250), 0.18,
+    SubCategory("Furniture", "FUR", "Furnishings", "FU", (5, 150), 0.2,
                 ("Eldon", "Tenex", "Deflect-O", "Howard Miller"),
                 ("Wall Clock", "Desk Lamp", "Chair Mat", "Frame, Wood", "Cloth Organizer")),
-    SubCategory("Furniture", "FUR", "Tables", "TA", (120, 1800), -0.05,
+    SubCategory("Furniture", "FUR", "Tables", "TA", (60, 900), 0.02,
                 ("Bevis", "Chromcraft", "Barricks", "Lesro"),
                 ("Conference Table", "Round Table", "Training Table, Foldable", "Computer Desk")),
-    SubCategory("Office Supplies", "OFF", "Appliances", "AP", (20, 700), 0.16,
+    SubCategory("Office Supplies", "OFF", "Appliances", "AP", (10, 400), 0.18,
                 ("Hoover", "Holmes", "Hamilton Beach", "Kensington"),
                 ("Microwave", "Refrigerator", "Air Purifier", "Surge Protector", "Coffee Maker")),
-    SubCategory("Office Supplies", "OFF", "Art", "AR", (2, 40), 0.24,
+    SubCategory("Office Supplies", "OFF", "Art", "AR", (2, 30), 0.25,
                 ("Sanford", "Boston", "Binney & Smith", "Prismacolor"),
                 ("Pencil Sharpener", "Markers", "Colored Pencils", "Highlighters")),
-    SubCategory("Office Supplies", "OFF", "Binders", "BI", (3, 120), 0.22,
+    SubCategory("Office Supplies", "OFF", "Binders", "BI", (2, 60), 0.25,
                 ("Avery", "Wilson Jones", "Acco", "Cardinal", "GBC"),
                 ('1" Round Ring Binder', "Binding Covers", "Clip Binder", "Presentation Binder")),
-    SubCategory("Office Supplies", "OFF", "Envelopes", "EN", (4, 60), 0.28,
+    SubCategory("Office Supplies", "OFF", "Envelopes", "EN", (3, 40), 0.3,
                 ("Globe Weis", "Tyvek", "Jiffy", "Cameo"),
                 ("Business Envelopes", "Mailers", "Clasp Envelope", "Interoffice Envelope")),
-    SubCategory("Office Supplies", "OFF", "Fasteners", "FA", (1, 15), 0.20,
+    SubCategory("Office Supplies", "OFF", "Fasteners", "FA", (1, 12), 0.22,
                 ("Advantus", "Staples", "OIC", "Acco"),
                 ("Paper Clips", "Push Pins", "Rubber Bands", "Binder Clips")),
-    SubCategory("Office Supplies", "OFF", "Labels", "LA", (2, 30), 0.30,
+    SubCategory("Office Supplies", "OFF", "Labels", "LA", (2, 20), 0.32,
                 ("Avery", "Smead", "Dymo", "Brother"),
                 ("Address Labels", "File Folder Labels", "Color Coding Labels")),
-    SubCategory("Office Supplies", "OFF", "Paper", "PA", (4, 50), 0.30,
+    SubCategory("Office Supplies", "OFF", "Paper", "PA", (3, 40), 0.32,
                 ("Xerox", "Hammermill", "Eaton", "Southworth"),
                 ("Copy Paper", "Cardstock", "Message Book, Wirebound", 'Easel Pad 27" x 34"')),
-    SubCategory("Office Supplies", "OFF", "Storage", "ST", (15, 500), 0.08,
+    SubCategory("Office Supplies", "OFF", "Storage", "ST", (8, 250), 0.12,
                 ("Fellowes", "Eldon", "Smead", "Tennsco"),
                 ("File Cart", "Storage Box", "Lockers", "Shelving, Industrial")),
-    SubCategory("Office Supplies", "OFF", "Supplies", "SU", (3, 80), 0.05,
+    SubCategory("Office Supplies", "OFF", "Supplies", "SU", (3, 60), 0.08,
                 ("Fiskars", "Acme", "Stiletto", "Premier"),
                 ("Scissors", "Trimmer", "Letter Opener", "Ruler, Stainless Steel")),
-    SubCategory("Technology", "TEC", "Accessories", "AC", (10, 350), 0.20,
+    SubCategory("Technology", "TEC", "Accessories", "AC", (8, 250), 0.22,
                 ("Logitech", "Memorex", "SanDisk", "Kingston", "Belkin"),
                 ("Keyboard", "Mouse", "USB Flash Drive", "Headset", "Webcam")),
-    SubCategory("Technology", "TEC", "Copiers", "CO", (300, 3500), 0.32,
+    SubCategory("Technology", "TEC", "Copiers", "CO", (150, 2500), 0.35,
                 ("Canon", "Hewlett", "Sharp", "Brother"),
                 ("Copier, Color", "Personal Copier", "Wireless Fax", "Laser Copier")),
-    SubCategory("Technology", "TEC", "Machines", "MA", (100, 3000), 0.02,
+    SubCategory("Technology", "TEC", "Machines", "MA", (40, 1500), 0.08,
                 ("Okidata", "Epson", "Cisco", "Zebra", "StarTech"),
                 ("Inkjet Printer", "Receipt Printer", "Shredder", "Calculator", "Projector")),
-    SubCategory("Technology", "TEC", "Phones", "PH", (40, 1500), 0.14,
+    SubCategory("Technology", "TEC", "Phones", "PH", (30, 900), 0.16,
                 ("Apple", "Samsung", "Nokia", "Motorola", "Cisco"),
                 ("Smart Phone", "Cordless Phone", "IP Phone", "Headset, Bluetooth")),
 )  # fmt: skip
