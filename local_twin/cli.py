@@ -14,6 +14,10 @@ import sys
 COMMAND_MODULES = (
     "local_twin.commands.doctor",
     "local_twin.commands.generate",
+    "local_twin.commands.demo",
+    "local_twin.commands.drop",
+    "local_twin.commands.executions",
+    "local_twin.commands.rerun",
 )
 
 

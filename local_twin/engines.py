@@ -54,15 +54,29 @@ def localise_glue_arguments(arguments: dict[str, str], workspace: Workspace) -> 
     args = {name.removeprefix("--"): value for name, value in arguments.items()}
     manifest_uri = args.get("manifest_uri")
     if manifest_uri and manifest_uri.startswith("s3://"):
-        bucket, key = manifest_uri[len("s3://") :].split("/", 1)
-        body = _s3().get_object(Bucket=bucket, Key=key)["Body"].read()
-        target = workspace.object_path(bucket, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(body)
+        _copy_manifest(manifest_uri, workspace)
     for name in URI_ARGUMENTS:
         if args.get(name):
             args[name] = ",".join(workspace.local_uri(u) for u in args[name].split(","))
     return args
+
+
+def _copy_manifest(manifest_uri: str, workspace: Workspace) -> None:
+    """moto's copy -> the workspace folder (a rerun in a later command finds the folder copy)."""
+    bucket, key = manifest_uri[len("s3://") :].split("/", 1)
+    target = workspace.object_path(bucket, key)
+    client = _s3()
+    try:
+        body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey:
+        if target.exists():
+            return
+        raise FileNotFoundError(
+            f"manifest {manifest_uri} is neither in the local S3 nor at {target}; "
+            "drop the files again with `twin drop`."
+        ) from None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(body)
 
 
 def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = GLUE_JOB_MODULE):

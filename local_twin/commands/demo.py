@@ -1,0 +1,53 @@
+"""`twin demo`: fresh workspace, bundled sample, the whole pipeline, then a summary.
+
+The good sample files are dropped together (one coalesced execution), then each
+file of data/sample/bad/ on its own, to show a quarantine report and a rejected
+file's failure notification.
+"""
+
+from __future__ import annotations
+
+from local_twin import summary
+from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
+from local_twin.paths import SAMPLE_DATA_DIR
+from local_twin.progress import Progress
+from local_twin.twin import INPUT_SUFFIXES, Twin
+from local_twin.workspace import Workspace
+
+
+def sample_files(folder):
+    return sorted(
+        p for p in folder.glob("*") if p.is_file() and p.name.lower().endswith(INPUT_SUFFIXES)
+    )
+
+
+def run(args) -> int:
+    good, bad = sample_files(SAMPLE_DATA_DIR), sample_files(SAMPLE_DATA_DIR / "bad")
+    if not good:
+        print(
+            f"no sample CSV files in {SAMPLE_DATA_DIR}: run `make setup` (it generates them), "
+            "or drop your own files with `twin drop FILE...`."
+        )
+        return 2
+    workspace = Workspace.at(args.workspace, fresh=True)
+    progress = Progress()
+    progress(f"fresh workspace {workspace.root}")
+    with Twin(workspace, progress=progress, **twin_settings(args)) as twin:
+        records = twin.drop(good)
+        for path in bad:
+            records += twin.drop([path])
+    print(summary.render(records, workspace.duckdb_path))
+    print(
+        f"\nWorkspace kept in {workspace.root}: `twin executions`, `twin drop FILE`, "
+        "`twin rerun NAME` continue from here."
+    )
+    return 0 if records and records[0]["status"] == "SUCCEEDED" else 1
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="run the whole pipeline offline on the bundled sample and summarise it"
+    )
+    add_workspace_option(parser)
+    add_policy_options(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,31 @@
+"""`twin rerun NAME`: a new execution with an earlier execution's original input.
+
+What the Step Functions console's "New execution" with the same input does; the
+run id inside the input is unchanged, so the Glue job and dbt reprocess it
+idempotently.
+"""
+
+from __future__ import annotations
+
+from local_twin import summary
+from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
+from local_twin.progress import Progress
+from local_twin.twin import Twin
+from local_twin.workspace import Workspace
+
+
+def run(args) -> int:
+    workspace = Workspace.at(args.workspace)
+    original = workspace.execution(args.name)
+    with Twin(workspace, progress=Progress(), **twin_settings(args)) as twin:
+        record = twin.rerun(original)
+    print(summary.render([record], workspace.duckdb_path))
+    return 0 if record["status"] == "SUCCEEDED" else 1
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("rerun", help="rerun an execution with its original input")
+    parser.add_argument("name", metavar="NAME", help="execution name (see `twin executions`)")
+    add_workspace_option(parser)
+    add_policy_options(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,93 @@
+"""What the twin prints after a run: executions, run metrics, gold row counts, headlines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+COUNTS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
+
+
+def execution_lines(records: list[dict]) -> list[str]:
+    lines = []
+    for record in records:
+        duration = record.get("duration_seconds")
+        took = f"{duration:6.1f}s" if duration is not None else "     - "
+        lines.append(f"{record['status']:<9} {took}  {record['name']}")
+        metrics = record.get("metrics") or {}
+        if metrics.get("counts"):
+            counts = ", ".join(f"{k} {metrics['counts'].get(k, 0)}" for k in COUNTS)
+            ratio = metrics.get("quarantine_ratio", 0.0)
+            lines.append(f"{'':18}rows: {counts} (quarantine ratio {ratio:.2%})")
+        for rejected in metrics.get("rejected_files") or []:
+            lines.append(
+                f"{'':18}rejected file {rejected.get('uri')}: {rejected.get('reason')} "
+                f"{rejected.get('detail', '')}".rstrip()
+            )
+        stages = record.get("stage_seconds") or {}
+        if stages:
+            glue, dbt = stages.get("RunGlueJob"), stages.get("RunDbt")
+            parts = [f"Glue {glue:.1f}s" if glue else None, f"dbt {dbt:.1f}s" if dbt else None]
+            if any(parts):
+                lines.append(f"{'':18}stages: {', '.join(p for p in parts if p)}")
+        for notice in record.get("notifications") or []:
+            lines.append(f"{'':18}notification: {notice.get('what_failed')}")
+            lines.append(f"{'':18}  {notice.get('details')}")
+        if record["status"] != "SUCCEEDED" and not record.get("notifications"):
+            lines.append(f"{'':18}{record.get('error')}: {record.get('cause')}")
+    return lines
+
+
+def gold_row_counts(duckdb_path: Path) -> dict[str, int]:
+    """Rows per table/view of the gold DuckDB file ({} when gold is not built yet)."""
+    if not duckdb_path.exists():
+        return {}
+    import duckdb
+
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog') "
+            "order by table_schema, table_name"
+        ).fetchall()
+        return {
+            name: con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+            for schema, name in tables
+        }
+
+
+def headline_figures(duckdb_path: Path) -> dict[str, str]:
+    """A few business figures read from gold, to show the pipeline produced something real."""
+    if not duckdb_path.exists():
+        return {}
+    import duckdb
+
+    figures: dict[str, str] = {}
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        try:
+            sales, profit, orders, lines = con.execute(
+                "select sum(sales), sum(profit), count(distinct order_id), count(*) from fact_sales"
+            ).fetchone()
+            figures["order lines"] = f"{lines:,}"
+            figures["orders"] = f"{orders:,}"
+            figures["sales"] = f"{sales:,.2f}"
+            figures["profit"] = f"{profit:,.2f} ({profit / sales:.1%} margin)" if sales else "-"
+            market, market_sales = con.execute(
+                "select market, sum(sales) s from agg_sales_by_month_market_category "
+                "group by market order by s desc limit 1"
+            ).fetchone()
+            figures["top market"] = f"{market} ({market_sales:,.2f})"
+        except duckdb.Error as exc:  # gold models changed: say so, do not hide it
+            figures["headline query failed"] = str(exc).splitlines()[0]
+    return figures
+
+
+def render(records: list[dict], duckdb_path: Path) -> str:
+    out = ["", "Executions", *execution_lines(records)]
+    counts = gold_row_counts(duckdb_path)
+    out += ["", f"Gold ({duckdb_path})"]
+    out += [f"  {name:<40} {rows:>10,}" for name, rows in counts.items()] or ["  not built yet"]
+    figures = headline_figures(duckdb_path) if counts else {}
+    if figures:
+        out += ["", "Headline figures (gold)"]
+        out += [f"  {name:<14} {value}" for name, value in figures.items()]
+    return "\n".join(out)
