@@ -4,9 +4,16 @@
     report = write_dataset(tmp_path, rows=3_000, files=3, faults={"malformed": 0.01})
     report.files, report.rows_written, report.faults, report.faults_path
 
+Why it exists: every other part (silver job, dbt, orchestration, benchmarks) needs input
+that looks like the real exports, including their problems, with the answer key next to
+it (`faults.jsonl`: which physical line holds which fault; `changes.jsonl`: which customer
+moved and which product was renamed, from which date). The contract is in
+docs/contracts.md ("Sample data"); the committed demo sample is data/sample/.
+
 Modules: `reference` (places, catalog), `entities` (customer/product pools and their
 changes over time), `orders` (the clean row stream), `formatting` (dates, headers, CSV),
-`faults` (fault injection), `writer` (files, encodings, sidecars).
+`faults` (fault injection), `writer` (files, encodings, sidecars), `reading` (read a file
+back by physical line), `demo_sample` (the recipes of data/sample).
 """
 
 from local_twin.sample_data.faults import FAULT_KINDS

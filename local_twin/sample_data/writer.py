@@ -159,11 +159,21 @@ def write_dataset(
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> GenerationReport:
-    """Write `rows` data lines over `files` CSV files in order-date order; see the package doc.
+    """Write `rows` data lines over `files` CSV files in order-date order.
 
-    `name` gives the single file an exact name (e.g. "sales_with_bad_rows.csv"); its
-    sidecars are then "<stem>.faults.jsonl" and "<stem>.changes.jsonl", so several named
-    files can share a folder.
+    rows: data lines, duplicates included; Row IDs run from `first_row_id` (a duplicate
+      repeats an earlier row and takes no new id; `report.next_row_id` chains batches).
+    files/days: the order dates cover `days` days from `start_date` (default four years);
+      file k holds the k-th equal day range, named `<prefix>_<first day>_<k:04d>.csv[.gz]`.
+    date_format: iso 2012-07-31 | dmy 31/07/2012 | dmy-dash 31-07-2012 | mdy 7/31/2012.
+    encoding: utf-8 | utf-8-sig (BOM) | latin-1; crlf: CRLF line endings; gzip: .csv.gz.
+    header: global (24 columns) | sample-superstore (21 columns, a file to reject).
+    faults: {kind: share of rows}, kinds in FAULT_KINDS, at most one fault per row;
+      each is listed in faults.jsonl with its physical line.
+    changes: customers move and products are renamed mid-period (listed in changes.jsonl).
+    name: an exact name for a single file (e.g. "sales_with_bad_rows.csv"); its sidecars
+      are then "<stem>.faults.jsonl" / "<stem>.changes.jsonl", so named files share a folder.
+    progress: called with the rows done every 50,000 rows.
     """
     started = time.perf_counter()
     days = DEFAULT_DAYS if days is None else days
