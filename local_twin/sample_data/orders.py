@@ -80,14 +80,14 @@ class Weighted:
     """Fast weighted choice: one random() and a bisect (random.choices is 3x slower here)."""
 
     def __init__(self, values, weights):
-        self.values = tuple(values)
+        values = tuple(values)
         self._cumulative = list(itertools.accumulate(weights))
         self._total = self._cumulative[-1]
-        self._last = len(self.values) - 1
+        # A repeated last value catches random() * total rounding up to total.
+        self._values = (*values, values[-1])
 
     def pick(self, rng: random.Random):
-        index = bisect_right(self._cumulative, rng.random() * self._total)
-        return self.values[min(index, self._last)]
+        return self._values[bisect_right(self._cumulative, rng.random() * self._total)]
 
 
 SHIP_MODES = Weighted(SHIP_MODE_WEIGHTS, SHIP_MODE_WEIGHTS.values())

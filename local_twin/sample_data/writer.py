@@ -81,7 +81,7 @@ class _Reservoir:
         if len(self.items) < RESERVOIR_SIZE:
             self.items.append(item)
         else:
-            slot = self.rng.randrange(self.seen)
+            slot = int(self.rng.random() * self.seen)
             if slot < RESERVOIR_SIZE:
                 self.items[slot] = item
 

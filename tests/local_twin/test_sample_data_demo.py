@@ -35,3 +35,17 @@ def test_bad_files_are_what_the_demo_needs():
     assert len(header) == 21 and header != list(CANONICAL_HEADER)
     faults = (bad / "sales_with_bad_rows.faults.jsonl").read_text().splitlines()
     assert len({json.loads(line)["kind"] for line in faults}) == 11
+
+
+def test_readme_counts_match_the_sidecar():
+    kinds = [
+        json.loads(line)["kind"]
+        for line in (SAMPLE_DATA_DIR / "faults.jsonl").read_text().splitlines()
+    ]
+    duplicates = kinds.count("duplicate")
+    quarantined = len(kinds) - duplicates
+    expected = (
+        f"read 3,000 = inserted {3000 - duplicates - quarantined:,} +\n"
+        f"duplicates {duplicates} + quarantined {quarantined}."
+    )
+    assert expected in (SAMPLE_DATA_DIR / "README.md").read_text()
