@@ -7,9 +7,6 @@ Deterministic: the same arguments give byte-identical files (gzip without timest
 
 from __future__ import annotations
 
-import gzip as gzip_module
-import io
-import json
 import random
 import time
 from collections import Counter
@@ -26,6 +23,7 @@ from local_twin.sample_data.faults import (
     malformed_line,
     validate_rates,
 )
+from local_twin.sample_data.files import CsvFile, file_index_for_day, file_start_days
 from local_twin.sample_data.formatting import (
     LineRenderer,
     canonical_fields,
@@ -33,13 +31,17 @@ from local_twin.sample_data.formatting import (
     header_columns,
 )
 from local_twin.sample_data.orders import OrderSettings, OrderStream
+from local_twin.sample_data.sidecars import (
+    CHANGES_SIDECAR,
+    FAULTS_SIDECAR,
+    FaultLog,
+    write_changes,
+)
 
 DEFAULT_DAYS = 1461  # four years, like Global Superstore's 2012-2015
 ENCODINGS = ("utf-8", "utf-8-sig", "latin-1")
 RESERVOIR_SIZE = 1024
 PROGRESS_EVERY = 50_000
-FAULTS_SIDECAR = "faults.jsonl"
-CHANGES_SIDECAR = "changes.jsonl"
 
 
 @dataclass
@@ -89,54 +91,113 @@ class _Reservoir:
         return self.rng.choice(self.items) if self.items else None
 
 
-class _CsvFile:
-    """One output file: encoding, BOM, line endings and optional gzip, tracked by line."""
+@dataclass(frozen=True)
+class _Output:
+    """Where and how files are written."""
 
-    def __init__(self, path: Path, *, gzip: bool, encoding: str, newline: str, header: str):
-        self.path = path
-        self.name = path.name
-        self._raw = open(path, "wb")  # noqa: SIM115 - closed in close()
-        self._stream = (
-            gzip_module.GzipFile(
-                filename="", mode="wb", fileobj=self._raw, mtime=0, compresslevel=6
-            )  # fmt: skip
-            if gzip
-            else self._raw
+    out_dir: Path
+    prefix: str
+    name: str | None
+    gzip: bool
+    encoding: str
+    crlf: bool
+    start_date: date
+    starts: list[int]  # first day index of each file
+
+    @property
+    def suffix(self) -> str:
+        return ".csv.gz" if self.gzip else ".csv"
+
+    def path(self, index: int) -> Path:
+        first_day = self.start_date + timedelta(days=self.starts[index])
+        return self.out_dir / (
+            self.name or f"{self.prefix}_{first_day.isoformat()}_{index + 1:04d}{self.suffix}"
         )
-        self._encoding = "utf-8" if encoding == "utf-8-sig" else encoding
-        self._newline = newline.encode("ascii")
-        self._buffer = io.BytesIO()
-        if encoding == "utf-8-sig":
-            self._buffer.write(b"\xef\xbb\xbf")
-        self.line = 0  # physical line number of the last line written
-        self.write_text(header)
-
-    def write_text(self, text: str) -> int:
-        return self.write_bytes(text.encode(self._encoding))
-
-    def write_bytes(self, data: bytes) -> int:
-        self._buffer.write(data)
-        self._buffer.write(self._newline)
-        if self._buffer.tell() > 1 << 20:
-            self._flush()
-        self.line += 1
-        return self.line
-
-    def _flush(self) -> None:
-        self._stream.write(self._buffer.getvalue())
-        self._buffer = io.BytesIO()
-
-    def close(self) -> int:
-        self._flush()
-        if self._stream is not self._raw:
-            self._stream.close()
-        self._raw.close()
-        return self.path.stat().st_size
 
 
-def file_start_days(files: int, days: int) -> list[int]:
-    """First day index of each file's day range (file k covers [start_k, start_k+1))."""
-    return [-(-k * days // files) for k in range(files)]
+class _DatasetWriter:
+    """The write loop: one slot per data line, each slot a clean row, a fault or a duplicate."""
+
+    def __init__(self, output, renderer, stream, rates, seed, date_format, report, log):
+        self.output, self.renderer, self.stream = output, renderer, stream
+        self.report, self.log = report, log
+        self.date_format, self.format_date = date_format, date_formatter(date_format)
+        self.fault_rng = random.Random(f"{seed}:faults")
+        self.picker = FaultPicker(rates, self.fault_rng)
+        self.reservoir = _Reservoir(self.fault_rng) if "duplicate" in rates else None
+        self.pending_encoding = 0  # encoding faults drawn on rows without a Latin-1 character
+        self.file_index = 0
+        self.current = self._open(0)
+
+    def _open(self, index: int) -> CsvFile:
+        path = self.output.path(index)
+        self.report.files.append(path)
+        return CsvFile(path, gzip=self.output.gzip, encoding=self.output.encoding,
+                       crlf=self.output.crlf, header=self.renderer.header_line())  # fmt: skip
+
+    def _advance_to(self, index: int) -> None:
+        """Close files until `index` is open (day ranges without rows still get a file)."""
+        while self.file_index < index:
+            self.report.bytes_written += self.current.close()
+            self.file_index += 1
+            self.current = self._open(self.file_index)
+
+    def finish(self) -> None:
+        self._advance_to(len(self.output.starts) - 1)
+        self.report.bytes_written += self.current.close()
+
+    def _record(self, injection: Injection, row_id: int, line: int, **extra) -> None:
+        self.log.record(self.current.name, line, injection, row_id, **extra)
+
+    def write_slot(self, day: int) -> None:
+        kind = self.picker.draw()
+        if kind == "duplicate":
+            if self._write_duplicate():
+                return
+            kind = None  # nothing earlier to copy yet
+        if not self.stream.order_open:  # a new order may start a new day range
+            self._advance_to(file_index_for_day(self.output.starts, day, self.file_index))
+        order_line = self.stream.next_line(day)
+        fields = canonical_fields(order_line, self.format_date)
+        if (kind == "encoding" or (kind is None and self.pending_encoding)) and (
+            self._write_encoding_fault(kind, fields, order_line.row_id)
+        ):
+            return
+        if kind in (None, "encoding"):
+            line = self.current.write_text(self.renderer.render(fields))
+            if self.reservoir is not None:
+                self.reservoir.offer((self.current.name, line, order_line.row_id, fields))
+        elif kind == "malformed":
+            text, injection = malformed_line(fields, self.renderer, self.fault_rng)
+            self._record(injection, order_line.row_id, self.current.write_text(text))
+        else:
+            injection = inject_field_fault(kind, fields, order_line, self.renderer.columns,
+                                           self.date_format, self.format_date,
+                                           self.fault_rng)  # fmt: skip
+            text = self.renderer.render_all_quoted(fields)
+            self._record(injection, order_line.row_id, self.current.write_text(text))
+
+    def _write_duplicate(self) -> bool:
+        original = self.reservoir.pick() if self.reservoir is not None else None
+        if original is None:
+            return False
+        source_file, source_line, row_id, fields = original
+        line = self.current.write_text(self.renderer.render(fields))
+        detail = f"exact copy of {source_file} line {source_line}"
+        self._record(Injection("duplicate", None, detail), row_id, line,
+                     original_file=source_file, original_line=source_line)  # fmt: skip
+        return True
+
+    def _write_encoding_fault(self, kind: str | None, fields: list[str], row_id: int) -> bool:
+        """Latin-1 bytes in one field; a row without such a character defers the fault."""
+        encoded = latin1_line(fields, self.renderer)
+        if encoded is None:
+            self.pending_encoding += kind == "encoding"
+            return False
+        self.pending_encoding -= kind is None
+        data, injection = encoded
+        self._record(injection, row_id, self.current.write_bytes(data))
+        return True
 
 
 def write_dataset(
@@ -177,125 +238,39 @@ def write_dataset(
     """
     started = time.perf_counter()
     days = DEFAULT_DAYS if days is None else days
-    _check_arguments(rows, files, days, encoding, first_row_id)
-    suffix = ".csv.gz" if gzip else ".csv"
-    if name is not None and (files != 1 or not name.endswith(suffix) or "/" in name):
-        raise ValueError(
-            f"name={name!r}: an exact name needs files=1 and a plain file name ending in {suffix}"
-        )
-    format_date = date_formatter(date_format)
+    _check_arguments(rows, files, days, encoding, first_row_id, name, gzip)
+    date_formatter(date_format)  # fail on an unknown format before touching the disk
     renderer = LineRenderer(header_columns(header))
     rates = validate_rates(faults, encoding)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-
-    fault_rng = random.Random(f"{seed}:faults")
-    picker = FaultPicker(rates, fault_rng)
-    reservoir = _Reservoir(fault_rng) if "duplicate" in rates else None
-    stream = OrderStream(OrderSettings(rows, seed, start_date, days, changes, first_row_id))
+    output = _Output(Path(out_dir), prefix, name, gzip, encoding, crlf, start_date,
+                     file_start_days(files, days))  # fmt: skip
+    output.out_dir.mkdir(parents=True, exist_ok=True)
     report = GenerationReport(
-        out_dir=out_dir, sidecar_prefix=name.removesuffix(suffix) + "." if name else ""
+        out_dir=output.out_dir,
+        sidecar_prefix=name.removesuffix(output.suffix) + "." if name else "",
     )
-    starts = file_start_days(files, days)
-
-    def open_file(index: int) -> _CsvFile:
-        first_day = start_date + timedelta(days=starts[index])
-        path = out_dir / (name or f"{prefix}_{first_day.isoformat()}_{index + 1:04d}{suffix}")
-        report.files.append(path)
-        return _CsvFile(path, gzip=gzip, encoding=encoding, newline="\r\n" if crlf else "\n",
-                        header=renderer.header_line())  # fmt: skip
-
-    file_index, current = 0, open_file(0)
-    pending_encoding = 0  # encoding faults drawn on rows without a Latin-1 character
-    with open(report.faults_path, "w", encoding="utf-8", newline="\n") as sidecar:
-
-        def record(injection: Injection, row_id: int, line: int, extra: dict | None = None):
-            report.faults[injection.kind] += 1
-            entry = {
-                "file": current.name,
-                "line": line,
-                "kind": injection.kind,
-                "row_id": row_id,
-                "field": injection.field,
-                "detail": injection.detail,
-            }
-            sidecar.write(json.dumps(entry | (extra or {}), ensure_ascii=False) + "\n")
-
+    stream = OrderStream(OrderSettings(rows, seed, start_date, days, changes, first_row_id))
+    log = FaultLog(report.faults_path)
+    try:
+        writer = _DatasetWriter(output, renderer, stream, rates, seed, date_format, report, log)
         for slot in range(rows):
             if progress is not None and slot and slot % PROGRESS_EVERY == 0:
                 progress(slot)
-            kind = picker.draw()
-            if kind == "duplicate" and reservoir is not None:
-                original = reservoir.pick()
-                if original is not None:
-                    src_file, src_line, row_id, fields = original
-                    line = current.write_text(renderer.render(fields))
-                    detail = f"exact copy of {src_file} line {src_line}"
-                    record(
-                        Injection("duplicate", None, detail),
-                        row_id,
-                        line,
-                        {"original_file": src_file, "original_line": src_line},
-                    )
-                    continue
-                kind = None
-            if not stream.order_open:
-                target = starts_index(starts, slot * days // rows)
-                while file_index < target:
-                    report.bytes_written += current.close()
-                    file_index += 1
-                    current = open_file(file_index)
-            order_line = stream.next_line(slot * days // rows)
-            fields = canonical_fields(order_line, format_date)
-            if kind == "encoding" or (kind is None and pending_encoding):
-                encoded = latin1_line(fields, renderer)
-                if encoded is None:
-                    pending_encoding += kind == "encoding"
-                    kind = None
-                else:
-                    pending_encoding -= kind is None
-                    data, injection = encoded
-                    record(injection, order_line.row_id, current.write_bytes(data))
-                    continue
-            if kind is None:
-                line = current.write_text(renderer.render(fields))
-                if reservoir is not None:
-                    reservoir.offer((current.name, line, order_line.row_id, fields))
-            elif kind == "malformed":
-                text, injection = malformed_line(fields, renderer, fault_rng)
-                record(injection, order_line.row_id, current.write_text(text))
-            else:
-                injection = inject_field_fault(kind, fields, order_line, renderer.columns,
-                                               date_format, format_date, fault_rng)  # fmt: skip
-                record(
-                    injection,
-                    order_line.row_id,
-                    current.write_text(renderer.render_all_quoted(fields)),
-                )
-        report.bytes_written += current.close()
-        while file_index < files - 1:  # day ranges after the last row still get their file
-            file_index += 1
-            current = open_file(file_index)
-            report.bytes_written += current.close()
-
+            writer.write_slot(slot * days // rows)
+        writer.finish()
+    finally:
+        log.close()
+    report.faults = log.counts
     report.rows_written = rows
     report.next_row_id = stream.next_row_id
-    report.customer_moves, report.product_renames = _write_changes(report.changes_path, stream)
+    report.customer_moves, report.product_renames = write_changes(report.changes_path, stream)
     report.seconds = time.perf_counter() - started
     if progress is not None:
         progress(rows)
     return report
 
 
-def starts_index(starts: list[int], day: int) -> int:
-    """Index of the file whose day range holds `day`."""
-    index = 0
-    while index + 1 < len(starts) and starts[index + 1] <= day:
-        index += 1
-    return index
-
-
-def _check_arguments(rows: int, files: int, days: int, encoding: str, first_row_id: int):
+def _check_arguments(rows, files, days, encoding, first_row_id, name, gzip) -> None:
     if rows < 0:
         raise ValueError(f"rows={rows}: pass a number of rows >= 0")
     if files < 1:
@@ -306,40 +281,8 @@ def _check_arguments(rows: int, files: int, days: int, encoding: str, first_row_
         raise ValueError(f"unknown encoding {encoding!r}: use one of {', '.join(ENCODINGS)}")
     if first_row_id < 1:
         raise ValueError(f"first_row_id={first_row_id}: Row IDs start at 1 or more")
-
-
-def _write_changes(path: Path, stream: OrderStream) -> tuple[int, int]:
-    """Sidecar of every planned attribute change, with how many rows fall on each side.
-
-    A change is visible to an SCD Type 2 dimension only when rows exist on both sides
-    (for customers, counted per order): the returned counts are of those.
-    """
-    sides = stream.change_sides
-    visible = Counter()
-    with open(path, "w", encoding="utf-8", newline="\n") as sidecar:
-        for entity, key, on, before, after in _planned_changes(stream):
-            rows = {"rows_before": sides[(key, "before")], "rows_after": sides[(key, "after")]}
-            visible[entity] += bool(rows["rows_before"] and rows["rows_after"])
-            entry = {"entity": entity, "id": key, "effective_date": on.isoformat(),
-                     "before": before, "after": after} | rows  # fmt: skip
-            sidecar.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return visible["customer"], visible["product"]
-
-
-def _planned_changes(stream: OrderStream):
-    for customer in stream.customers:
-        if customer.moved_on is not None:
-            old, new = customer.home, customer.new_home
-            yield (
-                "customer", customer.customer_id, customer.moved_on,
-                {"City": old.city, "State": old.state, "Country": old.country,
-                 "Postal Code": customer.home_postal_code, "Region": old.region},
-                {"City": new.city, "State": new.state, "Country": new.country,
-                 "Postal Code": customer.new_postal_code, "Region": new.region},
-            )  # fmt: skip
-    for product in stream.products:
-        if product.renamed_on is not None:
-            yield (
-                "product", product.product_id, product.renamed_on,
-                {"Product Name": product.name}, {"Product Name": product.new_name},
-            )  # fmt: skip
+    suffix = ".csv.gz" if gzip else ".csv"
+    if name is not None and (files != 1 or not name.endswith(suffix) or "/" in name):
+        raise ValueError(
+            f"name={name!r}: an exact name needs files=1 and a plain file name ending in {suffix}"
+        )
