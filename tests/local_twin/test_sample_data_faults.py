@@ -21,11 +21,14 @@ COL = {name: i for i, name in enumerate(CANONICAL_HEADER)}
 DATE_SHAPES = {  # the shape of a date in each format, and how to parse it
     "dmy": (r"\d{2}/\d{2}/\d{4}", "%d/%m/%Y"),
     "mdy": (r"\d{1,2}/\d{1,2}/\d{4}", "%m/%d/%Y"),
+    "iso": (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    "dmy-dash": (r"\d{2}-\d{2}-\d{4}", "%d-%m-%Y"),
 }
 MONEY = re.compile(r"-?\d+\.\d+")
 CONFIGS = {
     "plain": {"date_format": "dmy"},
     "gzip-bom-crlf": {"date_format": "mdy", "gzip": True, "encoding": "utf-8-sig", "crlf": True},
+    "iso": {"date_format": "iso"},
 }
 
 
