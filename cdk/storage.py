@@ -130,11 +130,11 @@ class Storage(Construct):
     # Grants with exact actions (the CDK's grant_read/grant_write use action
     # wildcards such as s3:GetObject* and kms:GenerateDataKey*).
 
-    def grant_read_objects(self, grantee: iam.IGrantable, bucket: s3.IBucket,
-                           *prefixes: str) -> None:
-        """GetObject (and GetObjectVersion on versioned bronze) under `prefixes`."""
+    def grant_read_objects(self, grantee: iam.IGrantable, bucket: s3.IBucket, *prefixes: str,
+                           versions: bool | None = None) -> None:
+        """GetObject (+ GetObjectVersion, by default on versioned bronze) under `prefixes`."""
         actions = ["s3:GetObject"]
-        if bucket is self.raw_bucket:
+        if bucket is self.raw_bucket if versions is None else versions:
             actions.append("s3:GetObjectVersion")
         self._allow(grantee, actions, [bucket.arn_for_objects(f"{p}*") for p in prefixes])
         self.data_key.grant(grantee, "kms:Decrypt")

@@ -200,7 +200,9 @@ class Warehouse(Construct):
             max_session_duration=Duration.hours(1),
         )
         # What Snowflake documents for a read-only external volume on S3.
-        storage.grant_read_objects(self.snowflake_role, storage.lake_bucket, SILVER_PREFIX)
+        storage.grant_read_objects(
+            self.snowflake_role, storage.lake_bucket, SILVER_PREFIX, versions=True
+        )
         storage.grant_list(self.snowflake_role, storage.lake_bucket, SILVER_PREFIX)
         self.snowflake_role.add_to_principal_policy(
             iam.PolicyStatement(
