@@ -90,7 +90,9 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
             from local_twin.spark import local_spark_session
 
             job = importlib.import_module(job_module)
-            job.run_batch(local_spark_session(), args)
+            spark = local_spark_session()  # first call starts the JVM (Glue's start-up)
+            timings.add(run_id, "spark_start", time.perf_counter() - started)
+            job.run_batch(spark, args)
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
         metrics = workspace.run_metrics_path(run_id)

@@ -1,0 +1,100 @@
+"""Benchmark: wall time from drop to gold on the local twin, split by stage.
+
+    .venv/bin/python -m benchmarks.pipeline [--rows 100000] [--keep]
+
+Scenarios (each in a fresh workspace, one process): the demo sample
+(data/sample/*.csv, generated if absent) and one file of --rows rows.
+For each: trigger (drop -> StartExecution), Glue state (incl. Spark start-up on
+the first run), dbt state, total (drop -> execution end), and the orchestration
+overhead = total - Spark work - dbt work (events, trigger, state transitions,
+polling, DynamoDB/S3/SNS calls). Target: overhead < 10% of total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from local_twin.paths import SAMPLE_DATA_DIR
+from local_twin.progress import Progress
+from local_twin.sample_data import write_dataset
+from local_twin.twin import INPUT_SUFFIXES, Twin
+from local_twin.workspace import Workspace
+
+
+def sample_files(scratch: Path) -> list[Path]:
+    files = sorted(p for p in SAMPLE_DATA_DIR.glob("*") if p.name.endswith(INPUT_SUFFIXES))
+    if files:
+        return files
+    return list(write_dataset(scratch / "sample", rows=3_000, files=3).files)
+
+
+def measure(name: str, files: list[Path], scratch: Path, progress: Progress) -> dict:
+    workspace = Workspace.at(scratch / f"ws-{name}", fresh=True)
+    progress(f"scenario {name}: {len(files)} file(s), {sum(f.stat().st_size for f in files):,} B")
+    with Twin(workspace, progress=progress) as twin:
+        [record] = twin.drop(files)
+    if record["status"] != "SUCCEEDED":
+        raise SystemExit(f"scenario {name}: execution {record['status']}: {record.get('cause')}")
+    stages, engine = record["stage_seconds"], record["engine_seconds"]
+    total = record["drop_to_end_seconds"]
+    work = engine.get("glue", 0.0) + engine.get("dbt", 0.0)
+    return {
+        "scenario": name,
+        "rows read": record["metrics"]["counts"]["read"],
+        "trigger (drop -> start)": record["drop_to_start_seconds"],
+        "Glue state": stages.get("RunGlueJob", 0.0),
+        "  of which Spark start-up": engine.get("spark_start", 0.0),
+        "  of which Spark job": engine.get("glue", 0.0) - engine.get("spark_start", 0.0),
+        "dbt state": stages.get("RunDbt", 0.0),
+        "  of which dbt process": engine.get("dbt", 0.0),
+        "total drop -> gold": total,
+        "orchestration overhead": total - work,
+        "overhead %": 100.0 * (total - work) / total,
+    }
+
+
+def report(results: list[dict]) -> None:
+    print()
+    print(f"{'':28}" + "".join(f"{r['scenario']:>16}" for r in results))
+    for key in results[0]:
+        if key == "scenario":
+            continue
+        cells = []
+        for r in results:
+            value = r[key]
+            cells.append(f"{value:>16,}" if isinstance(value, int) else f"{value:>16.2f}")
+        unit = "" if key in ("rows read", "overhead %") else " s"
+        print(f"{key + unit:<28}" + "".join(cells))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the large file")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch workspaces")
+    args = parser.parse_args()
+    progress = Progress()
+    scratch = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
+    try:
+        progress(f"generating a {args.rows:,}-row file")
+        started = time.perf_counter()
+        large = write_dataset(scratch / "large", rows=args.rows, files=1).files
+        progress(f"generated in {time.perf_counter() - started:.1f}s")
+        results = [
+            measure("demo sample", sample_files(scratch), scratch, progress),
+            measure(f"{args.rows // 1000}k rows", list(large), scratch, progress),
+        ]
+        report(results)
+    finally:
+        if args.keep:
+            print(f"\nworkspaces kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""End to end on the local twin: S3 event -> trigger -> state machine -> Glue (Spark)
+-> quality gate -> dbt (DuckDB), with the real artifacts and small generated files.
+
+One workspace for the module; each test builds on the previous one's state, in
+order, like a user dropping files one after the other.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import pytest
+from deltalake import DeltaTable
+
+from local_twin.cli import main as twin_cli
+from local_twin.lambda_runtime import LambdaContext, sqs_event
+from local_twin.twin import Twin
+from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
+
+pytestmark = pytest.mark.spark
+
+
+def generate(out, *options: str) -> list:
+    assert twin_cli(["generate", "--out", str(out), "--seed", "11", *options]) == 0
+    return sorted(out.glob("*.csv"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e-files")
+    return {
+        "good": generate(root / "good", "--rows", "80", "--files", "2"),
+        "bad_rows": generate(
+            root / "bad_rows", "--rows", "60", "--faults", "negative_quantity=0.03",
+            "--first-row-id", "5000",
+        ),
+        "wrong_header": generate(
+            root / "wrong_header", "--rows", "20", "--header", "sample-superstore",
+            "--first-row-id", "9000",
+        ),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def twin(spark, tmp_path_factory):
+    workspace = Workspace.at(tmp_path_factory.mktemp("e2e-workspace"))
+    with Twin(workspace) as running:
+        yield running
+
+
+def silver(workspace: Workspace, table: str) -> list[dict]:
+    path = workspace.object_path(LAKE_BUCKET, f"silver/{table}")
+    return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+
+
+def gold(workspace: Workspace, sql: str):
+    with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def conserved(counts: dict) -> bool:
+    parts = ("inserted", "updated", "unchanged", "duplicates", "quarantined")
+    return counts["read"] == sum(counts[p] for p in parts)
+
+
+def test_sample_builds_gold_that_reconciles_to_silver(twin, files):
+    [record] = twin.drop(files["good"])
+    assert record["status"] == "SUCCEEDED", record
+    counts = record["metrics"]["counts"]
+    assert counts["read"] == 80 and counts["inserted"] == 80 and conserved(counts)
+    rows = [r for r in silver(twin.workspace, "sales") if not r["is_deleted"]]
+    silver_sales = sum(Decimal(r["sales"]) for r in rows)
+    [(lines, gold_sales)] = gold(twin.workspace, "select count(*), sum(sales) from fact_sales")
+    assert lines == len(rows) == 80
+    assert Decimal(gold_sales) == silver_sales  # to the cent: decimals end to end
+    assert record["stage_seconds"]["RunGlueJob"] > 0 and record["stage_seconds"]["RunDbt"] > 0
+
+
+def test_same_file_again_changes_nothing_and_a_redelivery_starts_nothing(twin, files):
+    silver_before = sorted((r["row_id"], r["record_hash"]) for r in silver(twin.workspace, "sales"))
+    gold_sql = "select count(*), sum(sales), sum(profit) from fact_sales"
+    gold_before = gold(twin.workspace, gold_sql)
+    executions_before = set(twin._execution_arns())
+    path = files["good"][0]
+    twin.put_raw_object(f"landing/sales/{path.name}", path.read_bytes())  # a new version
+    [message] = twin.receive_events()
+    assert twin.invoke_trigger([message]) == {"batchItemFailures": []}
+    redelivery = twin.trigger.lambda_handler(
+        sqs_event([message], twin.queue_arn), LambdaContext("trigger")
+    )
+    assert redelivery == {"batchItemFailures": []}
+    started = sorted(set(twin._execution_arns()) - executions_before)
+    assert len(started) == 1  # the redelivered event was de-duplicated by the execution name
+    [record] = twin.wait(started, dropped_at=None)
+    assert record["status"] == "SUCCEEDED", record
+    counts = record["metrics"]["counts"]
+    assert counts["inserted"] == counts["updated"] == 0
+    assert counts["unchanged"] + counts["duplicates"] == counts["read"] > 0
+    silver_after = sorted((r["row_id"], r["record_hash"]) for r in silver(twin.workspace, "sales"))
+    assert silver_after == silver_before
+    assert gold(twin.workspace, gold_sql) == gold_before
+
+
+def test_bad_rows_are_quarantined_and_reported(twin, files):
+    [record] = twin.drop(files["bad_rows"])
+    metrics = record["metrics"]
+    assert record["status"] == "SUCCEEDED", record  # under the 5% threshold
+    assert metrics["counts"]["quarantined"] > 0 and conserved(metrics["counts"])
+    source = f"landing/sales/{files['bad_rows'][0].name}"
+    quarantined = [r for r in silver(twin.workspace, "quarantine") if source in r["source_uri"]]
+    assert len(quarantined) == metrics["counts"]["quarantined"]
+    assert all(r["reason_codes"] for r in quarantined)
+    [(reported,)] = gold(
+        twin.workspace,
+        f"select sum(records) from dq_quarantine_by_run_reason where run_id = '{record['run_id']}'",
+    )
+    assert reported >= len(quarantined)  # a record with several reasons counts under each
+
+
+def test_wrong_header_fails_with_a_clear_notification_and_writes_no_sales(twin, files):
+    sales_before = len(silver(twin.workspace, "sales"))
+    [record] = twin.drop(files["wrong_header"])
+    assert record["status"] == "FAILED"
+    assert record["error"] == "DataQualityBreach"
+    [notice] = record["notifications"]
+    assert notice["outcome"] == "DATA_QUALITY_BREACH"
+    [rejected] = notice["rejected_files"]
+    assert rejected["reason"] == "header_mismatch"
+    assert files["wrong_header"][0].name in rejected["uri"]
+    assert notice["objects"].startswith(f"s3://{RAW_BUCKET}/landing/sales/")
+    assert record["name"] in notice["how_to_rerun"]
+    assert "RunDbt" not in record["path"]
+    assert len(silver(twin.workspace, "sales")) == sales_before
