@@ -25,8 +25,9 @@ def run(args) -> int:
     good, bad = sample_files(SAMPLE_DATA_DIR), sample_files(SAMPLE_DATA_DIR / "bad")
     if not good:
         print(
-            f"no sample CSV files in {SAMPLE_DATA_DIR}: run `make setup` (it generates them), "
-            "or drop your own files with `twin drop FILE...`."
+            f"no sample CSV files in {SAMPLE_DATA_DIR}: restore data/sample/ from git, or "
+            "regenerate it with the commands in data/sample/README.md; or drop your own "
+            "files with `twin drop FILE...`."
         )
         return 2
     workspace = Workspace.at(args.workspace, fresh=True)

@@ -17,7 +17,7 @@ def run(args) -> int:
         duration = record.get("duration_seconds")
         print(
             f"{record['started_at'][:19]:<20} {record['status']:<9} "
-            f"{duration if duration is not None else '-':>8} "
+            f"{f'{duration:.1f}' if duration is not None else '-':>8} "
             f"{counts.get('read', '-'):>7} {counts.get('quarantined', '-'):>6}  {record['name']}"
         )
         for notice in record.get("notifications") or []:
