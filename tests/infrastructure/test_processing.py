@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from cdk.processing import SHARED_LIBRARY_PACKAGE
+from cdk.processing import BATCH_JOB_SCRIPT, SHARED_LIBRARY_PACKAGE
+from cdk.stack import PROJECT_ROOT
 
 
 def _job(synthesis):
@@ -44,14 +45,16 @@ def test_delta_is_enabled_with_its_sql_extension_and_catalog(synthesis):
     assert "--enable-metrics" in arguments
 
 
-def test_script_and_library_are_assets_from_the_repository(synthesis):
+def test_script_is_the_repository_file_and_the_library_a_zip(synthesis):
     job = _job(synthesis)
     processing = synthesis.stack.processing
-    script = json.dumps(job["Command"]["ScriptLocation"])
-    assert processing.script_asset.s3_object_key.split(".")[0] in script
-    assert script.endswith('.py"]]}') or ".py" in script
-    library = json.dumps(job["DefaultArguments"]["--extra-py-files"])
-    assert ".zip" in library
+    script_asset = processing.script_asset
+    assert json.dumps(job["Command"]["ScriptLocation"]).count(script_asset.s3_object_key) == 1
+    staged = synthesis.outdir / f"asset.{script_asset.asset_hash}.py"
+    assert staged.read_bytes() == (PROJECT_ROOT / BATCH_JOB_SCRIPT).read_bytes()
+    library_key = processing.shared_library_asset.s3_object_key
+    assert library_key.endswith(".zip")
+    assert library_key in json.dumps(job["DefaultArguments"]["--extra-py-files"])
 
 
 def test_library_archive_holds_the_package_at_its_root(synthesis):

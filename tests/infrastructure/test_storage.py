@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
+from cdk.stack import PROJECT_ROOT
+
 
 def _bucket(synthesis, construct):
     return synthesis.template["Resources"][synthesis.logical_id(construct)]["Properties"]
@@ -87,3 +89,32 @@ def test_dev_context_lets_buckets_be_deleted(synthesis):
         "AWS::S3::Bucket", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
     )
     synthesis.assertions.all_resources("AWS::S3::Bucket", {"DeletionPolicy": Match.exact("Delete")})
+
+
+STATEFUL_TYPES = (
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::Logs::LogGroup",
+    "AWS::SecretsManager::Secret",
+    "AWS::Glue::Database",
+)
+
+
+def test_every_stateful_resource_follows_the_environment_removal_policy(synthesis):
+    """In dev all of them go with the stack; test_config shows other names retain."""
+    for resource_type in STATEFUL_TYPES:
+        resources = synthesis.resources(resource_type)
+        assert resources, resource_type
+        for logical_id, resource in resources.items():
+            assert resource.get("DeletionPolicy") == "Delete", (resource_type, logical_id)
+
+
+def test_no_construct_hard_codes_destroy():
+    """Only cdk/config.py decides that data may be destroyed (and only for dev)."""
+    offenders = [
+        path.name
+        for path in (PROJECT_ROOT / "cdk").glob("*.py")
+        if path.name != "config.py" and "RemovalPolicy.DESTROY" in path.read_text()
+    ]
+    assert offenders == []
