@@ -14,7 +14,7 @@ BOM = b"\xef\xbb\xbf"
 
 
 def physical_lines(path: Path) -> list[bytes]:
-    """All lines of a .csv or .csv.gz file without line endings (BOM removed)."""
+    """All lines of a .csv or .csv.gz file without line endings (BOM removed); small files only."""
     data = Path(path).read_bytes()
     if str(path).endswith(".gz"):
         data = gzip.decompress(data)
