@@ -94,7 +94,11 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
         return alarm
 
-    def watch_state_machine(self, state_machine: sfn.StateMachine) -> None:
+    # Alarm ids derive from the watched construct, so a second job, function or queue
+    # (e.g. from the streaming part) gets its own alarm and widgets.
+
+    def watch_state_machine(self, state_machine: sfn.StateMachine, *,
+                            label: str = "Pipeline executions") -> None:
         failed = cloudwatch.MathExpression(
             expression="failed + timedOut",
             using_metrics={
@@ -105,14 +109,14 @@ class Monitoring(Construct):
             period=ALARM_PERIOD,
         )
         self._alarm(
-            "StateMachineFailedAlarm",
+            f"{state_machine.node.id}FailedAlarm",
             metric=failed,
-            description="A pipeline execution failed or timed out: open the execution "
-            "in the Step Functions console (see docs/deploy.md).",
+            description=f"{label}: an execution failed or timed out; open it in the "
+            "Step Functions console (docs/deploy.md, step 7).",
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Pipeline executions",
+                title=label,
                 left=[
                     state_machine.metric_started(statistic="Sum"),
                     state_machine.metric_succeeded(statistic="Sum"),
@@ -122,34 +126,35 @@ class Monitoring(Construct):
             )
         )
 
-    def watch_function(self, function: lambda_.Function) -> None:
+    def watch_function(self, function: lambda_.Function, *, label: str) -> None:
         self._alarm(
-            "TriggerErrorsAlarm",
+            f"{function.node.id}ErrorsAlarm",
             metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
-            description="The trigger Lambda raised errors; its failed messages are retried "
-            "and end in the dead-letter queue.",
+            description=f"{label} raised errors; its failed messages are retried and end "
+            "in the dead-letter queue.",
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Trigger Lambda",
+                title=label,
                 left=[function.metric_invocations(), function.metric_errors()],
                 right=[function.metric_throttles()],
                 width=12,
             )
         )
 
-    def watch_queues(self, *, queue: sqs.Queue, dead_letter_queue: sqs.Queue) -> None:
+    def watch_queues(self, *, queue: sqs.Queue, dead_letter_queue: sqs.Queue,
+                     label: str) -> None:
         self._alarm(
-            "DeadLetterQueueAlarm",
+            f"{dead_letter_queue.node.id}Alarm",
             metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
                 period=ALARM_PERIOD, statistic="Maximum"
             ),
-            description="S3 object events reached the dead-letter queue: their files were "
-            "not processed. Inspect and redrive them (docs/deploy.md).",
+            description=f"{label}: messages reached the dead-letter queue, so their files "
+            "were not processed. Inspect and redrive them (docs/deploy.md, step 8).",
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Event buffer",
+                title=label,
                 left=[
                     queue.metric_approximate_number_of_messages_visible(),
                     dead_letter_queue.metric_approximate_number_of_messages_visible(),
@@ -159,7 +164,7 @@ class Monitoring(Construct):
             )
         )
 
-    def watch_glue_job(self, job: glue.IJob) -> None:
+    def watch_glue_job(self, job: glue.IJob, *, label: str) -> None:
         failed = cloudwatch.MathExpression(
             expression="failed + timedOut",
             using_metrics={
@@ -170,13 +175,14 @@ class Monitoring(Construct):
             period=ALARM_PERIOD,
         )
         self._alarm(
-            "GlueJobFailedAlarm",
+            f"{job.node.id}FailedAlarm",
             metric=failed,
-            description="The batch-to-silver Glue job failed or timed out.",
+            description=f"{label}: a run failed or timed out; see its error in the Glue "
+            "console (docs/deploy.md, step 8).",
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Glue batch job runs",
+                title=f"{label} runs",
                 left=[
                     job.metric_success(statistic="Sum"),
                     job.metric_failure(statistic="Sum"),

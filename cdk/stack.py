@@ -2,6 +2,12 @@
 
 Environment-agnostic on purpose (no account/region, no lookups): `cdk synth` works
 on a fresh clone without credentials, and the same template deploys anywhere.
+
+Extension points for the streaming part (MSK Serverless + MSK Connect S3 sink):
+`storage.raw_bucket` / `storage.data_key` (the sink writes under `topics/`, which the
+ingestion rule already watches), `warehouse.vpc` (private subnets for the cluster and
+the connector), `processing.shared_library_asset` (for a stream Glue job), and
+`monitoring.notification_topic` / `monitoring.watch_*` for its alarms.
 """
 
 from __future__ import annotations
@@ -67,10 +73,12 @@ class SalesPipelineStack(Stack):
         )
 
         self.monitoring.watch_state_machine(self.orchestration.state_machine)
-        self.monitoring.watch_glue_job(self.processing.batch_job)
-        self.monitoring.watch_function(self.ingestion.function)
+        self.monitoring.watch_glue_job(self.processing.batch_job, label="Glue batch job")
+        self.monitoring.watch_function(self.ingestion.function, label="Trigger Lambda")
         self.monitoring.watch_queues(
-            queue=self.ingestion.queue, dead_letter_queue=self.ingestion.dead_letter_queue
+            queue=self.ingestion.queue,
+            dead_letter_queue=self.ingestion.dead_letter_queue,
+            label="Event buffer",
         )
         self.monitoring.add_alarm_overview()
 
