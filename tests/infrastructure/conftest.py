@@ -8,6 +8,10 @@ so all assertions read this one cloud assembly.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from cdk.stack import PROJECT_ROOT, SalesPipelineStack, build_app
 
 CDK_JSON = PROJECT_ROOT / "cdk.json"
 VALIDATION_REPORT = "validation-report.json"
+CLI_SYNTH_TEST = "test_cli_synth.py"
 
 
 @dataclass(frozen=True)
@@ -80,3 +85,60 @@ def synthesis(cdk_context, tmp_path_factory) -> Synthesis:
         nag_report=report,
         synth_error=synth_error,
     )
+
+
+@dataclass
+class CliSynth:
+    """`npx cdk synth` started in the background (see pytest_collection_modifyitems)."""
+
+    process: subprocess.Popen
+    outdir: Path
+
+    def wait(self, timeout: float = 600) -> tuple[int, str]:
+        _, stderr = self.process.communicate(timeout=timeout)
+        return self.process.returncode, stderr
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the CLI synthesis as soon as its test is selected.
+
+    It then runs alongside the in-process synthesis instead of after it, which
+    takes ~20 s off the suite on a 2-core machine.
+    """
+    if shutil.which("npx") is None or not any(CLI_SYNTH_TEST in item.nodeid for item in items):
+        return
+    outdir = Path(tempfile.mkdtemp(prefix="cli-cdk-out-"))
+    environment = {name: value for name, value in os.environ.items()
+                   if not name.startswith(("AWS_", "CDK_"))}
+    environment["AWS_EC2_METADATA_DISABLED"] = "true"  # no credential lookups on a dev box
+    process = subprocess.Popen(
+        ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices",
+         "--output", str(outdir)],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    config.stash[_CLI_SYNTH_KEY] = CliSynth(process=process, outdir=outdir)
+
+
+def pytest_unconfigure(config):
+    cli = config.stash.get(_CLI_SYNTH_KEY, None)
+    if cli is None:
+        return
+    if cli.process.poll() is None:  # its test was not run (e.g. -x stopped earlier)
+        cli.process.kill()
+        cli.process.communicate()
+    shutil.rmtree(cli.outdir, ignore_errors=True)
+
+
+_CLI_SYNTH_KEY = pytest.StashKey[CliSynth]()
+
+
+@pytest.fixture(scope="session")
+def cli_synth(request) -> CliSynth:
+    cli = request.config.stash.get(_CLI_SYNTH_KEY, None)
+    if cli is None:
+        pytest.skip("Node.js (npx) is not installed")
+    return cli
