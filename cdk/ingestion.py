@@ -111,6 +111,8 @@ class Ingestion(Construct):
         self.rule.add_target(
             targets.SqsQueue(
                 self.queue,
+                # If even SQS cannot be reached, EventBridge retries for a day, then
+                # parks the event in the same DLQ (same body, so one redrive covers both).
                 dead_letter_queue=self.dead_letter_queue,
                 retry_attempts=185,
                 max_event_age=Duration.hours(24),
