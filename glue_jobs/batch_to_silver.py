@@ -94,20 +94,21 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
     fields = conform.split_fields(read_bronze(spark, sources)).persist(StorageLevel.MEMORY_AND_DISK)
     conformed = None
     try:
-        file_rows = fields.where("row_kind = 'file'").select("source_index", "file_summary")
-        summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows.collect()}
+        # One pass over the parsed files yields both their summaries and date evidence.
+        per_file = dates.date_evidence(
+            fields, conform.DATE_COLUMNS, F.max("file_summary").alias("file_summary")
+        )
+        summaries, evidence = {}, {}
+        for r in per_file.collect():
+            evidence[r.source_index] = r.asDict()
+            summaries[r.source_index] = json.loads(r.file_summary) if r.file_summary else {}
         metrics.timings_seconds["read"] = time.monotonic() - clock
         clock = time.monotonic()
-        records = fields.where("row_kind = 'record'")
-        evidence = {
-            r.source_index: r.asDict()
-            for r in dates.date_evidence(records, conform.DATE_COLUMNS).collect()
-        }
         formats = {
             s.index: dates.decide(evidence.get(s.index, {}), conform.DATE_COLUMNS) for s in sources
         }
         conformed = conform.conform(
-            records,
+            fields.where("row_kind = 'record'"),
             {i: f.order for i, f in formats.items()},
             {i: f.label for i, f in formats.items()},
         ).persist(StorageLevel.MEMORY_AND_DISK)
@@ -121,11 +122,14 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         fields.unpersist()
         metrics.timings_seconds["transform"] = time.monotonic() - clock
         clock = time.monotonic()
-        sales = conform.latest_per_row_id(conform.silver_rows(conformed, lineage))
-        merged = delta_tables.merge_sales(spark, paths["sales"], sales)
-        delta_tables.merge_quarantine(
-            spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)
-        )
+        merged = delta_tables.MergeCounts(0, 0, 0)
+        if totals["valid"]:
+            sales = conform.latest_per_row_id(conform.silver_rows(conformed, lineage))
+            merged = delta_tables.merge_sales(spark, paths["sales"], sales)
+        if totals["quarantined"]:
+            delta_tables.merge_quarantine(
+                spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)
+            )
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:
         fields.unpersist()

@@ -37,9 +37,12 @@ def _parts(value: Column) -> tuple[Column, Column, Column]:
     return first, sep, second
 
 
-def date_evidence(records: DataFrame, columns: tuple[str, ...]) -> DataFrame:
-    """Per source: votes for day-first / month-first, ISO count and separators seen."""
-    aggs = []
+def date_evidence(records: DataFrame, columns: tuple[str, ...], *extra: Column) -> DataFrame:
+    """Per source: votes for day-first / month-first, ISO count and separators seen.
+
+    `extra` aggregations ride along, so callers need no second pass over the data.
+    """
+    aggs = list(extra)
     for name in columns:
         value = F.col(name)
         first, sep, second = _parts(value)
@@ -51,7 +54,7 @@ def date_evidence(records: DataFrame, columns: tuple[str, ...]) -> DataFrame:
             F.sum((is_dm & (a <= 12) & (b <= 12) & (a != b)).cast("int")).alias(f"{name}__amb"),
             F.sum(value.rlike(ISO).cast("int")).alias(f"{name}__iso"),
             F.collect_set(F.when(is_dm, sep)).alias(f"{name}__seps"),
-            F.max(F.when(is_dm, F.length(first))).alias(f"{name}__width"),
+            F.min(F.when(is_dm, F.length(first))).alias(f"{name}__width"),
         ]
     return records.groupBy("source_index").agg(*aggs)
 
@@ -63,7 +66,8 @@ def decide(evidence: dict, columns: tuple[str, ...]) -> DateFormat:
     amb = sum(evidence.get(f"{c}__amb") or 0 for c in columns)
     iso = sum(evidence.get(f"{c}__iso") or 0 for c in columns)
     seps = sorted({s for c in columns for s in (evidence.get(f"{c}__seps") or [])})
-    width = max((evidence.get(f"{c}__width") or 0 for c in columns), default=0)
+    widths = [evidence.get(f"{c}__width") for c in columns]
+    width = min((w for w in widths if w), default=2)  # any 1-digit value: not zero-padded
     sep = seps[0] if seps else "/"
     if dmy or mdy:
         order = DAY_FIRST if dmy >= mdy else MONTH_FIRST

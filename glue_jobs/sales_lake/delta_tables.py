@@ -103,7 +103,11 @@ def merge_sales(spark, path: str, rows) -> MergeCounts:
 
 
 def merge_quarantine(spark, path: str, rows) -> MergeCounts:
-    """Insert rejected records once per (object, version, line): reprocessing adds nothing."""
+    """Insert rejected records once per (object, version, line): reprocessing adds nothing.
+
+    Insert-only, so Delta takes its cheaper insert-only MERGE path; an object's
+    content is fixed by its version, so an existing entry is never stale.
+    """
     from delta.tables import DeltaTable
 
     names = [name for name, _, _ in QUARANTINE_COLUMNS]
@@ -111,10 +115,6 @@ def merge_quarantine(spark, path: str, rows) -> MergeCounts:
     result = (
         table.alias("t")
         .merge(rows.alias("s"), QUARANTINE_KEY)
-        .whenMatchedUpdate(
-            condition="NOT (t.raw_record <=> s.raw_record AND t.reason_detail <=> s.reason_detail)",
-            set={name: f"s.{name}" for name in names},
-        )
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )

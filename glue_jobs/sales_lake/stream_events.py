@@ -62,7 +62,7 @@ def explode_lines(files: DataFrame) -> DataFrame:
 
 
 def _field(name: str) -> Column:
-    return F.col("event.order_line").getField(name)
+    return F.col(name)
 
 
 def _blank(column: Column) -> Column:
@@ -71,30 +71,32 @@ def _blank(column: Column) -> Column:
 
 def _checks() -> list[tuple[str, Column, Column]]:
     """(reason code, failing condition, human detail) for every rule of a valid event."""
-    event = F.col("event")
+    event_id, event_type, event_time = (
+        F.col("event_id"),
+        F.col("event_type"),
+        F.col("event_time_text"),
+    )
     checks: list[tuple[str, Column, Column]] = [
-        ("missing_event_id", _blank(event.event_id), F.lit("event_id is missing or blank")),
+        ("missing_event_id", _blank(event_id), F.lit("event_id is missing or blank")),
         (
             "unknown_event_type",
-            event.event_type.isNull() | ~event.event_type.isin(*EVENT_TYPES),
+            event_type.isNull() | ~event_type.isin(*EVENT_TYPES),
             F.concat(
                 F.lit("event_type "),
-                F.coalesce(event.event_type, F.lit("null")),
+                F.coalesce(event_type, F.lit("null")),
                 F.lit(f" is not one of {', '.join(EVENT_TYPES)}"),
             ),
         ),
         (
             "bad_event_time",
-            event.event_time.isNull()
-            | ~event.event_time.rlike(_ISO_INSTANT)
-            | F.col("event_ts").isNull(),
+            event_time.isNull() | ~event_time.rlike(_ISO_INSTANT) | F.col("event_ts").isNull(),
             F.concat(
                 F.lit("event_time "),
-                F.coalesce(event.event_time, F.lit("null")),
+                F.coalesce(event_time, F.lit("null")),
                 F.lit(" is not ISO-8601 with a zone (e.g. 2026-11-26T07:41:15.123Z)"),
             ),
         ),
-        ("missing_order_line", event.order_line.isNull(), F.lit("order_line object is missing")),
+        ("missing_order_line", ~F.col("has_order_line"), F.lit("order_line object is missing")),
     ]
     for name, type_, nullable in BUSINESS_COLUMNS:
         value = _field(name)
@@ -133,13 +135,32 @@ def _checks() -> list[tuple[str, Column, Column]]:
     return checks
 
 
-def parse_events(lines: DataFrame) -> DataFrame:
-    """Parse each line; add `reason_codes` (empty when valid) and `reason_detail`."""
-    parsed = lines.withColumn(
-        "event", F.from_json("raw_record", EVENT_SCHEMA, {"columnNameOfCorruptRecord": _CORRUPT})
-    ).withColumn("event_ts", F.col("event.event_time").cast("timestamp"))
-    not_json = F.col("event").isNull() | F.col(f"event.{_CORRUPT}").isNotNull()
+def parse_json(lines: DataFrame) -> DataFrame:
+    """Parse each line into flat text columns (`not_json` marks lines that are no object).
+
+    Materialize the result (the job checkpoints it) before validating: otherwise
+    Spark pushes each field access into its own copy of from_json.
+    """
+    event = F.from_json("raw_record", EVENT_SCHEMA, {"columnNameOfCorruptRecord": _CORRUPT})
+    parsed = lines.withColumn("event", event)
+    return parsed.select(
+        "source_uri",
+        "line_number",
+        "raw_record",
+        (F.col("event").isNull() | F.col(f"event.{_CORRUPT}").isNotNull()).alias("not_json"),
+        F.col("event.event_id").alias("event_id"),
+        F.col("event.event_type").alias("event_type"),
+        F.col("event.event_time").alias("event_time_text"),
+        F.col("event.event_time").cast("timestamp").alias("event_ts"),
+        F.col("event.order_line").isNotNull().alias("has_order_line"),
+        *[F.col("event.order_line").getField(n).alias(n) for n, _t, _n in BUSINESS_COLUMNS],
+    )
+
+
+def validate(parsed: DataFrame) -> DataFrame:
+    """Add `reason_codes` (empty when the event is valid) and a readable `reason_detail`."""
     checks = _checks()
+    not_json = F.col("not_json")
     codes = F.when(not_json, F.array(F.lit("invalid_json"))).otherwise(
         F.filter(F.array(*[F.when(bad, F.lit(code)) for code, bad, _ in checks]), F.isnotnull)
     )
@@ -163,9 +184,9 @@ def typed_rows(events: DataFrame) -> DataFrame:
         columns.append(typed.alias(name))
     return events.select(
         *columns,
-        F.col("event.event_id").alias("event_id"),
+        "event_id",
         F.col("event_ts").alias("event_time"),
-        (F.col("event.event_type") == F.lit(CANCELLED)).alias("is_deleted"),
+        (F.col("event_type") == F.lit(CANCELLED)).alias("is_deleted"),
         "source_uri",
         "line_number",
         "raw_record",

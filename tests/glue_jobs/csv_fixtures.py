@@ -10,11 +10,11 @@ from sales_lake.schema import CANONICAL_HEADER
 HEADER = ",".join(CANONICAL_HEADER)
 
 
-def row(row_id: int, **overrides: str) -> str:
+def row(number: int, **overrides: str) -> str:
     """One valid CSV line (day-first dates); keyword overrides replace snake_case fields."""
     values = {
-        "row_id": str(row_id),
-        "order_id": f"ES-2012-{row_id:06d}",
+        "row_id": str(number),
+        "order_id": f"ES-2012-{number:06d}",
         "order_date": "31/07/2012",
         "ship_date": "02/08/2012",
         "ship_mode": "Second Class",
