@@ -61,8 +61,10 @@ class Twin:
         quarantine_ratio_threshold: str = "0.05",
         on_quality_breach: str = "stop",
         time_scale: float = 0.01,
+        execution_timeout: float = 3600.0,
     ) -> None:
         self.workspace = workspace
+        self.execution_timeout = execution_timeout
         self.progress = progress or quiet()
         self.timings = engines.EngineTimings()
         self.runtimes = LocalRuntimes(
@@ -298,12 +300,21 @@ class Twin:
     ) -> list[dict]:
         """Follow executions to the end, printing each state as it is entered; save records."""
         sfn, seen, pending = self._client("stepfunctions"), {arn: 0 for arn in arns}, set(arns)
+        deadline = time.monotonic() + self.execution_timeout
+        last_state: dict[str, str] = {}
         while pending:
+            if time.monotonic() > deadline:
+                stuck = ", ".join(f"{a.rsplit(':', 1)[-1]} in {last_state.get(a)}" for a in pending)
+                raise TimeoutError(
+                    f"executions still running after {self.execution_timeout:.0f}s: {stuck}; "
+                    f"see {self.workspace.logs} (dbt-*.log, trigger.log)"
+                )
             for arn in sorted(pending):
                 events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
                 for event in events[seen[arn] :]:
                     if event["type"].endswith("StateEntered"):
                         name = event["stateEnteredEventDetails"]["name"]
+                        last_state[arn] = name
                         self.progress(f"  {arn.rsplit(':', 1)[-1][:48]}: {name}")
                 seen[arn] = len(events)
                 if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
