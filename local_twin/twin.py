@@ -42,6 +42,20 @@ STAGE_STATES = {"RunGlueJob": "glue", "RunDbt": "dbt"}
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 
 
+def check_input_files(files: list[Path]) -> None:
+    """Refuse what the pipeline would ignore, naming the file and the fix."""
+    if not files:
+        raise SystemExit("no files given: `twin drop FILE...` takes sales CSV exports")
+    for path in files:
+        if not path.is_file():
+            raise SystemExit(f"{path}: no such file. Give the path of a sales CSV export.")
+        if not path.name.lower().endswith(INPUT_SUFFIXES):
+            raise SystemExit(
+                f"{path}: the pipeline takes {' or '.join(INPUT_SUFFIXES)} files under "
+                f"{BATCH_PREFIX}; rename it or export it as CSV."
+            )
+
+
 def substitute(definition: str, values: dict[str, str]) -> str:
     """Fill ${Placeholders} like CDK's definition_substitutions; refuse leftovers."""
     missing = sorted(set(_PLACEHOLDER.findall(definition)) - set(values))
@@ -214,14 +228,7 @@ class Twin:
 
     def drop(self, files: list[Path]) -> list[dict]:
         """Drop files into landing/sales/ and run every execution they trigger to completion."""
-        for path in files:
-            if not path.is_file():
-                raise SystemExit(f"{path}: no such file. Give the path of a sales CSV export.")
-            if not path.name.lower().endswith(INPUT_SUFFIXES):
-                raise SystemExit(
-                    f"{path}: the pipeline takes {' or '.join(INPUT_SUFFIXES)} files under "
-                    f"{BATCH_PREFIX}; rename it or export it as CSV."
-                )
+        check_input_files(files)
         dropped_at = time.time()
         for path in files:
             self.put_raw_object(BATCH_PREFIX + path.name, path.read_bytes())

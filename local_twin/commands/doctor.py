@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 
-from local_twin.paths import DEFAULT_WORKSPACE, REPO_ROOT
+from local_twin.paths import DEFAULT_WORKSPACE, REPO_ROOT, SAMPLE_DATA_DIR
 from local_twin.spark import SparkSetupError, delta_jars
 
 
@@ -50,12 +50,33 @@ def _loopback() -> tuple[bool, str]:
         return False, f"cannot bind a loopback port ({exc}): Spark's driver needs one"
 
 
+def _moto() -> tuple[bool, str]:
+    from importlib.metadata import version
+
+    from local_twin.aws_hooks import MOTO_VERSION
+
+    found = version("moto")
+    ok = found == MOTO_VERSION
+    return ok, f"moto {found}" if ok else (
+        f"moto {found}, the twin's hooks need {MOTO_VERSION}: run `make setup` (uv.lock pins it)"
+    )
+
+
+def _sample() -> tuple[bool, str]:
+    files = sorted(SAMPLE_DATA_DIR.glob("*.csv*"))
+    if files:
+        return True, f"{len(files)} file(s) in {SAMPLE_DATA_DIR}"
+    return False, f"no CSV in {SAMPLE_DATA_DIR}: restore it from git (`twin demo` drops it)"
+
+
 CHECKS = {
     "java": _java,
     "delta jars": _jars,
     "virtualenv": _venv,
     "disk": _disk,
     "loopback ports": _loopback,
+    "moto (pinned)": _moto,
+    "demo sample": _sample,
 }
 
 

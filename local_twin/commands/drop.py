@@ -7,14 +7,16 @@ from pathlib import Path
 from local_twin import summary
 from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
 from local_twin.progress import Progress
-from local_twin.twin import Twin
+from local_twin.twin import Twin, check_input_files
 from local_twin.workspace import Workspace
 
 
 def run(args) -> int:
+    files = [Path(f) for f in args.files]
+    check_input_files(files)  # before starting anything
     workspace = Workspace.at(args.workspace)
     with Twin(workspace, progress=Progress(), **twin_settings(args)) as twin:
-        records = twin.drop([Path(f) for f in args.files])
+        records = twin.drop(files)
     print(summary.render(records, workspace.duckdb_path))
     return 0 if all(r["status"] == "SUCCEEDED" for r in records) else 1
 

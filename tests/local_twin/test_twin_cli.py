@@ -1,0 +1,59 @@
+"""The twin's commands where they do not need an engine: listing, errors that say the fix."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local_twin.cli import main as twin
+from local_twin.workspace import Workspace
+
+
+def record(name: str, status: str, **extra) -> dict:
+    return {
+        "name": name,
+        "status": status,
+        "started_at": "2026-11-26T08:00:00+00:00",
+        "duration_seconds": 12.345,
+        "metrics": {"counts": {"read": 10, "quarantined": 2}},
+        "notifications": [],
+        "input": json.dumps({"run_id": name, "kind": "batch", "source_uris": "s3://r/k.csv"}),
+        **extra,
+    }
+
+
+def test_executions_lists_the_saved_records(tmp_path, capsys):
+    workspace = Workspace.at(tmp_path / "ws")
+    workspace.save_execution(record("batch-a-1", "SUCCEEDED"))
+    notice = {"what_failed": "data-quality gate"}
+    workspace.save_execution(record("batch-b-2", "FAILED", notifications=[notice]))
+    assert twin(["executions", "--workspace", str(workspace.root)]) == 0
+    out = capsys.readouterr().out
+    assert "SUCCEEDED" in out and "batch-a-1" in out and "12.3" in out
+    assert "FAILED" in out and "-> data-quality gate" in out
+
+
+def test_rerun_of_an_unknown_execution_says_how_to_list_them(tmp_path):
+    workspace = Workspace.at(tmp_path / "ws")
+    workspace.save_execution(record("batch-a-1", "SUCCEEDED"))
+    with pytest.raises(SystemExit, match=r"no execution named 'nope'.*batch-a-1.*twin executions"):
+        twin(["rerun", "nope", "--workspace", str(workspace.root)])
+
+
+@pytest.mark.parametrize(("name", "fix"), [("notes.txt", "export it as CSV"), ("gone.csv", "")])
+def test_drop_refuses_what_the_pipeline_would_ignore(tmp_path, name, fix):
+    path = tmp_path / name
+    if name.endswith(".txt"):
+        path.write_text("a,b\n")
+    with pytest.raises(SystemExit, match=name) as raised:
+        twin(["drop", str(path), "--workspace", str(tmp_path / "ws")])
+    assert fix in str(raised.value)
+    assert not (tmp_path / "ws").exists()  # refused before anything was started
+
+
+def test_fresh_workspace_refuses_to_wipe_an_unrelated_folder(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="refusing to wipe"):
+        Workspace.at(tmp_path, fresh=True)
+    assert (tmp_path / "precious.txt").exists()
