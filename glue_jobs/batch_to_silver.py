@@ -118,14 +118,21 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
             F.count(F.when(~valid, 1)).alias("quarantined"),
             F.count(F.when(valid, 1)).alias("valid"),
             F.countDistinct(F.when(valid, F.col("t_row_id"))).alias("distinct_valid"),
+            F.min(F.when(valid, F.col("t_row_id"))).alias("min_row_id"),
+            F.max(F.when(valid, F.col("t_row_id"))).alias("max_row_id"),
         ).first()
         fields.unpersist()
         metrics.timings_seconds["transform"] = time.monotonic() - clock
         clock = time.monotonic()
         merged = delta_tables.MergeCounts(0, 0, 0)
         if totals["valid"]:
-            sales = conform.latest_per_row_id(conform.silver_rows(conformed, lineage))
-            merged = delta_tables.merge_sales(spark, paths["sales"], sales)
+            sales = delta_tables.clustered_by_row_id(
+                conform.latest_per_row_id(conform.silver_rows(conformed, lineage)),
+                totals["distinct_valid"],
+            )
+            merged = delta_tables.merge_sales(
+                spark, paths["sales"], sales, (totals["min_row_id"], totals["max_row_id"])
+            )
         if totals["quarantined"]:
             delta_tables.merge_quarantine(
                 spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)

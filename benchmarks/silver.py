@@ -1,0 +1,135 @@
+"""Benchmark the bronze -> silver batch job.
+
+    .venv/bin/python -m benchmarks.silver [--sizes 100000,1000000] [--incremental 10000]
+
+1. Generated landing files (sample-data generator, ~0.5% faulty lines, cached under
+   bench-results/silver/) are loaded by the real job (`run_batch`, Spark + Delta
+   MERGE) and by a DuckDB reference doing the same parsing, validation, hashing and
+   de-duplication and writing Parquet; rows/s of both and their ratio.
+   JVM start-up and a warm-up run are timed and reported apart.
+2. A 10k-row file (1k corrections of the most recent rows + 9k new rows) MERGEd into
+   silver holding the 1M rows vs. the same file into an empty table.
+
+Figures are wall-clock on whatever else the machine is doing; the load average is
+printed next to them so they can be read honestly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+from benchmarks.silver_duckdb import duckdb_reference
+from local_twin.paths import REPO_ROOT
+
+WORK = REPO_ROOT / "bench-results" / "silver"
+FAULTS = {"malformed": 0.001, "bad_date": 0.001, "wrong_type": 0.001, "duplicate": 0.002}
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:4.1f}] {message}", flush=True)
+
+
+def dataset(rows: int, **options) -> tuple[Path, int]:
+    """Generate (or reuse) one landing file; returns (file, next_row_id)."""
+    from local_twin.sample_data import write_dataset
+
+    key = "-".join(f"{k}={v}" for k, v in sorted(options.items()))
+    out = WORK / "data" / f"rows-{rows}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
+    marker = out / "done"
+    if marker.exists():
+        name, next_row_id = marker.read_text().split()
+        return out / name, int(next_row_id)
+    shutil.rmtree(out, ignore_errors=True)
+    say(f"generating {rows:,} rows ...")
+    report = write_dataset(
+        out, rows=rows, files=1, progress=lambda n: say(f"  generated {n:,} rows"), **options
+    )
+    marker.write_text(f"{report.files[0].name} {report.next_row_id}")
+    return report.files[0], report.next_row_id
+
+
+def run_job(spark, source: Path, lake: Path, run_id: str) -> tuple[float, dict]:
+    from glue_jobs.batch_to_silver import run_batch
+
+    started = time.perf_counter()
+    metrics = run_batch(
+        spark, {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": source.as_uri()}
+    )
+    return time.perf_counter() - started, metrics
+
+
+def fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--incremental", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    files = {rows: dataset(rows, seed=42, faults=FAULTS) for rows in sizes}
+    largest = max(sizes)
+    next_row_id = files[largest][1]
+    increment, _ = dataset(
+        args.incremental, seed=7, first_row_id=max(1, next_row_id - args.incremental // 10)
+    )
+
+    say("starting the JVM (local Spark + Delta) ...")
+    started = time.perf_counter()
+    from local_twin.spark import local_spark_session
+
+    spark = local_spark_session(app_name="bench-silver")
+    spark.range(1).count()
+    jvm = time.perf_counter() - started
+    say(f"JVM start-up: {jvm:.1f}s (reported apart, excluded from rows/s)")
+    warm_file, _ = dataset(1_000, seed=1)
+    warm, _ = run_job(spark, warm_file, fresh(WORK / "lake-warmup"), "warmup")
+    say(f"warm-up run (1k rows, JIT + Delta classes): {warm:.1f}s")
+
+    results = []
+    for rows in sizes:
+        source = files[rows][0]
+        say(f"Spark job on {rows:,} rows ({source.stat().st_size / 1e6:.0f} MB) ...")
+        spark_s, metrics = run_job(spark, source, fresh(WORK / f"lake-{rows}"), f"bench-{rows}")
+        say(f"  spark {spark_s:.1f}s  counts={metrics['counts']}")
+        say(f"  phases {metrics['timings_seconds']}")
+        say(f"DuckDB reference on {rows:,} rows ...")
+        duck_s, duck_counts = duckdb_reference(source, fresh(WORK / f"duckdb-{rows}"))
+        say(f"  duckdb {duck_s:.1f}s  counts={duck_counts}")
+        results.append((rows, spark_s, duck_s))
+
+    say(f"MERGE {args.incremental:,} rows into silver holding {largest:,} rows ...")
+    full_s, full = run_job(spark, increment, WORK / f"lake-{largest}", "bench-incremental")
+    say(f"  {full_s:.1f}s counts={full['counts']} phases={full['timings_seconds']}")
+    say(f"MERGE the same {args.incremental:,} rows into an empty table ...")
+    empty_s, empty = run_job(spark, increment, fresh(WORK / "lake-empty"), "bench-empty")
+    say(f"  {empty_s:.1f}s counts={empty['counts']} phases={empty['timings_seconds']}")
+
+    print(f"\n== bronze -> silver (excluding JVM start-up {jvm:.1f}s, warm-up {warm:.1f}s) ==")
+    print(f"{'rows':>10} {'spark s':>8} {'spark rows/s':>13} {'duckdb s':>9} "
+          f"{'duckdb rows/s':>14} {'ratio':>6}")  # fmt: skip
+    for rows, spark_s, duck_s in results:
+        print(f"{rows:>10,} {spark_s:>8.1f} {rows / spark_s:>13,.0f} {duck_s:>9.1f} "
+              f"{rows / duck_s:>14,.0f} {spark_s / duck_s:>5.1f}x")  # fmt: skip
+    merge_full = full["timings_seconds"]["merge"]
+    merge_empty = empty["timings_seconds"]["merge"]
+    print(f"\n== incremental MERGE of {args.incremental:,} rows ==")
+    print(f"into {largest:,} rows: job {full_s:.1f}s (merge phase {merge_full:.1f}s)")
+    print(f"into empty table: job {empty_s:.1f}s (merge phase {merge_empty:.1f}s)")
+    print(f"ratio: job {full_s / empty_s:.2f}x, merge phase {merge_full / merge_empty:.2f}x "
+          "(target <= 1.5x)")  # fmt: skip
+    print(f"load average at the end: {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
