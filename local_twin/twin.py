@@ -36,6 +36,7 @@ DBT_CONTAINER = "dbt"
 GOLD_REFRESH_TABLE = "sales-gold-refresh"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
 INPUT_SUFFIXES = (".csv", ".csv.gz")
+PROGRESS_HEARTBEAT_SECONDS = 15.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 # State names whose duration the summaries and the benchmark report.
 STAGE_STATES = {"RunGlueJob": "glue", "RunDbt": "dbt"}
@@ -309,6 +310,7 @@ class Twin:
         sfn, seen, pending = self._client("stepfunctions"), {arn: 0 for arn in arns}, set(arns)
         deadline = time.monotonic() + self.execution_timeout
         last_state: dict[str, str] = {}
+        last_news = {arn: time.monotonic() for arn in arns}
         while pending:
             if time.monotonic() > deadline:
                 stuck = ", ".join(f"{a.rsplit(':', 1)[-1]} in {last_state.get(a)}" for a in pending)
@@ -322,8 +324,14 @@ class Twin:
                     if event["type"].endswith("StateEntered"):
                         name = event["stateEnteredEventDetails"]["name"]
                         last_state[arn] = name
+                        last_news[arn] = time.monotonic()
                         self.progress(f"  {arn.rsplit(':', 1)[-1][:48]}: {name}")
                 seen[arn] = len(events)
+                quiet_for = time.monotonic() - last_news[arn]
+                if quiet_for >= PROGRESS_HEARTBEAT_SECONDS:
+                    last_news[arn] = time.monotonic()
+                    short = arn.rsplit(":", 1)[-1][:48]
+                    self.progress(f"  {short}: still in {last_state.get(arn)}")
                 if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
                     pending.discard(arn)
             if pending:
