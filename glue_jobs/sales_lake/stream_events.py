@@ -171,7 +171,8 @@ def validate(parsed: DataFrame) -> DataFrame:
 
 
 def typed_rows(events: DataFrame) -> DataFrame:
-    """Valid events -> silver business columns (typed) plus event lineage columns."""
+    """Validated events -> silver business columns (typed; NULL where invalid), event
+    lineage columns, and the reason columns to split valid from quarantined."""
     columns = []
     for name, type_, _nullable in BUSINESS_COLUMNS:
         value = _field(name)
@@ -190,6 +191,8 @@ def typed_rows(events: DataFrame) -> DataFrame:
         "source_uri",
         "line_number",
         "raw_record",
+        "reason_codes",
+        "reason_detail",
     )
 
 
