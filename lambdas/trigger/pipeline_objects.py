@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 # Step Functions execution names: 1-80 characters from [0-9A-Za-z_-].
@@ -28,6 +28,8 @@ class S3ObjectRef:
     version_id: str | None = None
     etag: str | None = None
     size: int | None = None
+    # Orders events on the same key (hex); not part of the object's identity.
+    sequencer: str | None = field(default=None, compare=False)
 
     @property
     def identity(self) -> str:
@@ -102,6 +104,7 @@ def objects_in_message(body: str) -> list[S3ObjectRef]:
                 version_id=obj.get("version-id"),
                 etag=obj.get("etag") or obj.get("eTag"),
                 size=obj.get("size"),
+                sequencer=obj.get("sequencer"),
             )
         ]
     if "Records" in payload:
@@ -117,6 +120,7 @@ def objects_in_message(body: str) -> list[S3ObjectRef]:
                     version_id=s3["object"].get("versionId"),
                     etag=s3["object"].get("eTag"),
                     size=s3["object"].get("size"),
+                    sequencer=s3["object"].get("sequencer"),
                 )
             )
         return refs
@@ -167,12 +171,29 @@ def execution_name(kind: str, objects: Iterable[S3ObjectRef]) -> str:
     return f"{kind}-{stem[:room]}{more}-{digest}"
 
 
+def _later(a: S3ObjectRef, b: S3ObjectRef) -> S3ObjectRef:
+    """The later of two events on one key: greater sequencer, else the one seen last."""
+    if a.sequencer and b.sequencer and a.sequencer != b.sequencer:
+        return a if int(a.sequencer, 16) > int(b.sequencer, 16) else b
+    return b
+
+
+def latest_versions(objects: Iterable[S3ObjectRef]) -> list[S3ObjectRef]:
+    """One object per bucket/key: a key written twice in one batch is processed once, as
+    it is now (its latest version), like a user expects from overwriting a file."""
+    latest: dict[tuple[str, str], S3ObjectRef] = {}
+    for obj in objects:
+        where = (obj.bucket, obj.key)
+        latest[where] = _later(latest[where], obj) if where in latest else obj
+    return list(latest.values())
+
+
 def group_into_executions(
     objects: Iterable[S3ObjectRef], max_objects: int = 1000
 ) -> list[ExecutionRequest]:
-    """One execution per input kind (chunked), duplicates removed, order-independent."""
+    """One execution per input kind (chunked), one version per key, order-independent."""
     by_kind: dict[str, set[S3ObjectRef]] = {}
-    for obj in objects:
+    for obj in latest_versions(objects):
         kind = kind_of(obj)
         if kind is not None:
             by_kind.setdefault(kind, set()).add(obj)

@@ -51,6 +51,17 @@ def test_grouping_is_per_kind_and_chunked():
     assert len({g.name for g in groups}) == 4
 
 
+def test_a_key_written_twice_in_one_batch_is_processed_once_at_its_latest_version():
+    old = S3ObjectRef("raw", "landing/sales/a.csv", version_id="v1", sequencer="0A")
+    new = S3ObjectRef("raw", "landing/sales/a.csv", version_id="v2", sequencer="0FF")
+    for batch in ([old, new], [new, old]):
+        [group] = group_into_executions(batch)
+        assert group.objects == (new,)
+    no_order = S3ObjectRef("raw", "landing/sales/a.csv", version_id="v3")
+    [group] = group_into_executions([old, no_order])  # no sequencer: the one seen last
+    assert group.objects == (no_order,)
+
+
 def test_classification():
     assert kind_of(S3ObjectRef("raw", "landing/sales/x.CSV")) == "batch"
     assert kind_of(S3ObjectRef("raw", "topics/sales/partition=0/sales+0+0000000000.json")) == (
