@@ -17,14 +17,18 @@ pytestmark = pytest.mark.spark
 DATES = conform.DATE_COLUMNS
 
 
-def _records(spark, lines: list[str], *, issue: str | None = None, field_count: int = 24):
-    data = [("record", 0, n, raw, field_count, issue, None) for n, raw in enumerate(lines, 2)]
+def _records(spark, lines, *, source=0, first_line=2, issue=None, field_count=24):
+    data = [
+        ("record", source, n, raw, field_count, issue, None)
+        for n, raw in enumerate(lines, first_line)
+    ]
     return conform.split_fields(spark.createDataFrame(data, PARSED_SCHEMA))
 
 
 @pytest.fixture(scope="module")
-def conformed(spark):
-    lines = [
+def detected(spark):
+    """Four small files (dmy with every bad value, mdy, ambiguous, ISO) conformed together."""
+    dmy = [
         row(1),
         row(2, sales='"$1,234.50"', discount="20%", segment="consumer", ship_mode=" first class "),
         row(3, order_date="31/02/2012"),
@@ -34,9 +38,29 @@ def conformed(spark):
         row(7, sales="abc", profit='"1.234,56"'),
         row(8, market="", shipping_cost="", order_priority=""),
     ]
-    records = _records(spark, lines)
-    df = conform.conform(records, {0: dates.DAY_FIRST}, {0: "dd/MM/yyyy"})
-    return {r.line_number - 1: r for r in df.collect()}
+    mdy = [row(21, order_date="7/31/2012", ship_date="8/2/2012"),
+           row(22, order_date="3/4/2012", ship_date="3/6/2012")]  # fmt: skip
+    ambiguous = [row(23, order_date="03/04/2012", ship_date="05/05/2012")]
+    iso = [row(24, order_date="2012-07-31 00:00:00", ship_date="2012-08-02")]
+    records = (
+        _records(spark, dmy)
+        .union(_records(spark, [row(9)[:60]], first_line=10, field_count=5))
+        .union(_records(spark, [row(10)], first_line=11, issue="header_mismatch"))
+        .union(_records(spark, mdy, source=1))
+        .union(_records(spark, ambiguous, source=2))
+        .union(_records(spark, iso, source=3))
+    )
+    evidence = {r.source_index: r.asDict() for r in dates.date_evidence(records, DATES).collect()}
+    formats = {i: dates.decide(evidence[i], DATES) for i in evidence}
+    out = conform.conform(
+        records, {i: f.order for i, f in formats.items()}, {i: f.label for i, f in formats.items()}
+    )
+    return formats, {(r.source_index, r.line_number): r for r in out.collect()}
+
+
+@pytest.fixture(scope="module")
+def conformed(detected):
+    return {line - 1: r for (source, line), r in detected[1].items() if source == 0}
 
 
 def test_valid_row_is_typed_exactly(conformed):
@@ -78,14 +102,11 @@ def test_optional_fields_may_be_blank(conformed):
     assert r.t_shipping_cost is None and r.t_order_priority is None
 
 
-def test_wrong_field_count_and_reader_issues_replace_value_checks(spark):
-    records = _records(spark, [row(1)[:60]], field_count=5).union(
-        _records(spark, [row(2)], issue="header_mismatch").withColumn("line_number", F.lit(3))
-    )
-    out = conform.conform(records, {0: dates.DAY_FIRST}, {0: "dd/MM/yyyy"}).collect()
-    by_line = {r.line_number: (r.reason_codes, r.reason_detail) for r in out}
-    assert by_line[2][0] == ["malformed_record"] and "found 5" in by_line[2][1]
-    assert by_line[3][0] == ["header_mismatch"] and "rejected_files" in by_line[3][1]
+def test_wrong_field_count_and_reader_issues_replace_value_checks(conformed):
+    malformed, rejected = conformed[9], conformed[10]
+    assert malformed.reason_codes == ["malformed_record"] and "found 5" in malformed.reason_detail
+    assert rejected.reason_codes == ["header_mismatch"]
+    assert "rejected_files" in rejected.reason_detail
 
 
 @pytest.mark.parametrize(
@@ -113,27 +134,14 @@ def test_date_format_decision(evidence, order, label):
         assert decided.label == label
 
 
-def test_dates_detected_per_file_and_parsed_by_that_files_order(spark):
-    lines_mdy = [row(1, order_date="7/31/2012", ship_date="8/2/2012"),
-                 row(2, order_date="3/4/2012", ship_date="3/6/2012")]  # fmt: skip
-    lines_amb = [row(3, order_date="03/04/2012", ship_date="05/05/2012")]
-    lines_iso = [row(4, order_date="2012-07-31 00:00:00", ship_date="2012-08-02")]
-    records = (
-        _records(spark, lines_mdy)
-        .union(_records(spark, lines_amb).withColumn("source_index", F.lit(1)))
-        .union(_records(spark, lines_iso).withColumn("source_index", F.lit(2)))
-    )
-    evidence = {r.source_index: r.asDict() for r in dates.date_evidence(records, DATES).collect()}
-    formats = {i: dates.decide(evidence[i], DATES) for i in evidence}
-    assert [formats[i].order for i in (0, 1, 2)] == ["mdy", "ambiguous", None]
-    out = conform.conform(
-        records, {i: f.order for i, f in formats.items()}, {i: f.label for i, f in formats.items()}
-    ).collect()
-    by_row = {r.row_id: r for r in out}
-    assert by_row["2"].t_order_date == date(2012, 3, 4)
-    assert by_row["3"].reason_codes == ["ambiguous_order_date"]  # 05/05 is the same either way
-    assert by_row["3"].t_ship_date == date(2012, 5, 5)
-    assert by_row["4"].t_order_date == date(2012, 7, 31) and by_row["4"].reason_codes == []
+def test_dates_detected_per_file_and_parsed_by_that_files_order(detected):
+    formats, rows = detected
+    assert [formats[i].order for i in (0, 1, 2, 3)] == ["dmy", "mdy", "ambiguous", None]
+    assert [formats[i].label for i in (0, 1, 3)] == ["dd/MM/yyyy", "M/d/yyyy", "yyyy-MM-dd"]
+    assert rows[(1, 3)].t_order_date == date(2012, 3, 4) and rows[(1, 3)].reason_codes == []
+    assert rows[(2, 2)].reason_codes == ["ambiguous_order_date"]
+    assert rows[(2, 2)].t_ship_date == date(2012, 5, 5)  # 05/05 is the same either way
+    assert rows[(3, 2)].t_order_date == date(2012, 7, 31) and rows[(3, 2)].reason_codes == []
 
 
 def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
