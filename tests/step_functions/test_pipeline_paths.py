@@ -231,3 +231,14 @@ def test_lock_of_a_dead_holder_is_taken_over(stop_twin):
     assert record["status"] == "SUCCEEDED"
     assert "TakeOverGoldLock" in record["path"] and "RunDbt" in record["path"]
     assert stop_twin.lock_item()["taken_over_from"]["S"] == finished["arn"]
+
+
+def test_rerun_uses_the_original_input_under_a_new_name(stop_twin):
+    failed = stop_twin.run(glue_error="bucket unreachable")
+    stop_twin.scenario = Scenario()  # the cause is fixed
+    rerun = stop_twin.twin.rerun(failed)
+    assert rerun["status"] == "SUCCEEDED"
+    assert rerun["input"] == failed["input"] and rerun["run_id"] == failed["run_id"]
+    assert rerun["name"] != failed["name"] and rerun["rerun_of"] == failed["name"]
+    [(_, arguments)] = stop_twin.scenario.glue_calls
+    assert arguments["--run_id"] == failed["run_id"]
