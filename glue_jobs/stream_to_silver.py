@@ -1,210 +1,219 @@
 """Glue job: stream files (JSON-lines sales events from the MSK Connect S3 sink) -> silver.
 
-Arguments (Glue `--name value`): `--run_id`, `--lake_uri`, and `--manifest_uri` or
-`--source_uris` (comma-separated). In Python: `run_stream(spark, args)` returns
-the metrics dict also written to `runs/<run_id>/metrics.json`.
+Arguments (Glue `--name value`): --run_id, --lake_uri, and --manifest_uri or
+--source_uris (comma-separated). In Python: `run_stream(spark, args)` returns the
+metrics dict also written to `runs/<run_id>/metrics.json`. Runs on Glue 5.0
+(sales_lake shipped with --extra-py-files) and locally:
+
+    .venv/bin/python glue_jobs/stream_to_silver.py --run_id r1 \
+        --lake_uri file:///tmp/lake --source_uris file:///tmp/raw/topics/.../x+0+0000000000.json
 
 What it guarantees (docs/contracts.md):
 - each event id is applied once, whatever file or run it comes in;
-- the newest event (event_time, then event_id) of a row wins, against the rows
-  of this run and against silver, so late files never roll a row back;
-- cancellations set is_deleted=true (soft delete, the row stays for audit);
+- the newest event (event_time, then event_id) of a row wins, against the rows of
+  this run and against silver, so late files never roll a row back;
+- cancellations set is_deleted=true (soft delete: the row stays, gold filters it);
 - malformed lines go to silver/quarantine with reason codes, none are lost;
-- rows read = inserted + updated + unchanged + duplicates + quarantined.
+- rows read = inserted + updated + unchanged + duplicates + quarantined, where
+  duplicates are repeated event ids and older events of a row within the run (as the
+  batch job counts older copies of a row), and unchanged are events silver already
+  holds or has newer than (`event_outcomes` in the metrics has the detail).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import time
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from sales_lake import delta_tables, uris
 from sales_lake import stream_events as events
+from sales_lake.conform import record_hash
+from sales_lake.run_metrics import RunMetrics
+from sales_lake.schema import BUSINESS_COLUMNS, QUARANTINE_COLUMNS, SALES_COLUMNS
 from sales_lake.stream_io import (
-    SILVER_QUARANTINE,
-    SILVER_SALES,
     Source,
-    ensure_tables,
-    merge_into_sales,
-    normalize_uri,
-    read_json,
+    manifest_sources,
+    merge_stream_sales,
+    present_sources,
     read_sources,
-    record_hash,
-    replace_quarantine,
-    table_uri,
-    table_version,
-    unique_sources,
-    write_json,
+    spark_uri,
 )
 
 JOB_NAME = "stream_to_silver"
-COUNT_KEYS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
+JOB_ARGS = ("run_id", "lake_uri")
+SOURCE_ARGS = ("manifest_uri", "source_uris")
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:
-    """Glue passes `--name value` pairs (plus its own); keep the ones this job knows."""
-    known = {"run_id", "lake_uri", "manifest_uri", "source_uris"}
-    args: dict[str, str] = {}
-    for flag, value in zip(argv, argv[1:], strict=False):
-        name = flag.lstrip("-")
-        if flag.startswith("--") and name in known:
-            args[name] = value
-    missing = {"run_id", "lake_uri"} - args.keys()
-    if missing or not ({"manifest_uri", "source_uris"} & args.keys()):
-        raise SystemExit(
-            f"{JOB_NAME}: missing {sorted(missing) or ['--manifest_uri or --source_uris']}; "
-            "usage: --run_id ID --lake_uri URI (--manifest_uri URI | --source_uris A,B)"
-        )
-    return args
+    """`--name value` pairs as Glue passes them (ignoring Glue's own, e.g. --JOB_NAME)."""
+    parser = argparse.ArgumentParser(prog=JOB_NAME, description=__doc__.splitlines()[0])
+    for name in JOB_ARGS:
+        parser.add_argument(f"--{name}", required=True)
+    group = parser.add_mutually_exclusive_group(required=True)
+    for name in SOURCE_ARGS:
+        group.add_argument(f"--{name}")
+    known, _glue_own = parser.parse_known_args(argv)
+    return {k: v for k, v in vars(known).items() if v is not None}
 
 
-def _sources(args: dict[str, str]) -> list[Source]:
+def _requested_sources(args: dict[str, str]) -> list[Source]:
     if args.get("manifest_uri"):
-        manifest = read_json(args["manifest_uri"])
-        objects = manifest.get("objects")
-        if not isinstance(objects, list):
-            raise ValueError(f"{args['manifest_uri']}: no 'objects' list (see docs/contracts.md)")
-        sources = [Source.from_manifest_object(obj, args["lake_uri"]) for obj in objects]
-    else:
-        uris = [uri.strip() for uri in args["source_uris"].split(",") if uri.strip()]
-        sources = [Source(uri=normalize_uri(uri), version=None) for uri in uris]
-    return unique_sources(sources)
+        return manifest_sources(args["manifest_uri"], args["lake_uri"])
+    listed = [u.strip() for u in args["source_uris"].split(",") if u.strip()]
+    return [Source(spark_uri(u), None) for u in listed]
 
 
-def _versions(sources: list[Source]) -> dict[str, str]:
-    return {normalize_uri(s.uri): s.version for s in sources if s.version}
+def _lookup(values: dict[str, str | None], key: str):
+    if not values:
+        return F.lit(None).cast("string")
+    return F.create_map(*[F.lit(x) for kv in values.items() for x in kv])[F.col(key)]
 
 
-def _lineage(rows: DataFrame, sources: list[Source], run_id: str, started: datetime) -> DataFrame:
-    versions = _versions(sources)
-    version_map = (
-        F.create_map(*[F.lit(x) for kv in versions.items() for x in kv]) if versions else None
-    )
+def _with_lineage(rows: DataFrame, versions: dict, run_id: str, started: str) -> DataFrame:
+    names = [name for name, _, _ in BUSINESS_COLUMNS]
     return rows.select(
         "*",
-        (version_map[F.col("source_uri")] if version_map is not None else F.lit(None))
-        .cast("string")
-        .alias("source_version"),
-        F.col("line_number").alias("source_line"),
+        _lookup(versions, "source_uri").cast("string").alias("source_version"),
+        F.col("line_number").cast("bigint").alias("source_line"),
         F.lit("stream").alias("source_kind"),
         F.lit(run_id).alias("run_id"),
         F.lit(started).cast("timestamp").alias("ingested_at"),
-        record_hash().alias("record_hash"),
+        record_hash(names).alias("record_hash"),
     )
 
 
-def _counts(outcomes: dict[str, int]) -> dict[str, int]:
-    counts = dict.fromkeys(COUNT_KEYS, 0)
-    for outcome, n in outcomes.items():
-        counts[events.OUTCOME_COUNT[outcome]] += n
-        counts["read"] += n
-    return counts
+def _quarantine_rows(checked: DataFrame) -> DataFrame:
+    return checked.where(F.size("reason_codes") > 0).select(
+        "run_id",
+        "source_uri",
+        "source_version",
+        "source_kind",
+        F.col("line_number").cast("bigint").alias("line_number"),
+        "raw_record",
+        "reason_codes",
+        "reason_detail",
+        F.col("ingested_at").alias("quarantined_at"),
+    )
+
+
+def _decide(spark, checked: DataFrame, sales_path: str) -> tuple[DataFrame, dict, dict]:
+    """Classify every valid event against silver, materialized before the MERGE moves
+    silver; returns (classified, outcome -> count, source -> lines)."""
+    silver = spark.read.format("delta").load(sales_path)
+    valid = checked.where(F.size("reason_codes") == 0)
+    classified = events.classify(events.rank_events(valid), silver).localCheckpoint()
+    tally = (
+        classified.select("source_uri", "outcome", "row_id")
+        .unionByName(
+            checked.where(F.size("reason_codes") > 0).select(
+                "source_uri",
+                F.lit("quarantined").alias("outcome"),
+                F.lit(None).cast("bigint").alias("row_id"),
+            )
+        )
+        .groupBy("source_uri", "outcome")
+        .agg(F.count(F.lit(1)).alias("n"), F.min("row_id").alias("lo"), F.max("row_id").alias("hi"))
+        .collect()
+    )
+    outcomes: dict[str, int] = {}
+    per_source: dict[str, int] = {}
+    lo_hi = [None, None]
+    for row in tally:
+        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + row["n"]
+        per_source[row["source_uri"]] = per_source.get(row["source_uri"], 0) + row["n"]
+        if row["outcome"] in events.WRITE_OUTCOMES:
+            lo_hi[0] = row["lo"] if lo_hi[0] is None else min(lo_hi[0], row["lo"])
+            lo_hi[1] = row["hi"] if lo_hi[1] is None else max(lo_hi[1], row["hi"])
+    outcomes["_row_id_range"] = tuple(lo_hi)  # type: ignore[assignment]
+    return classified, outcomes, per_source
 
 
 def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
-    started = datetime.now(UTC)
+    """Apply one run's stream files to silver; returns (and writes) the metrics record."""
     clock = time.monotonic()
-    run_id, lake_uri = args["run_id"], args["lake_uri"]
-    sources = _sources(args)
-    ensure_tables(spark, lake_uri)
-    files = read_sources(spark, [s.uri for s in sources])
-    # Checkpoints cut the plan between stages: without them Catalyst inlines the
-    # parse and the ~70 validation rules into every later step and plans for minutes.
-    parsed = events.parse_json(events.explode_lines(files)).localCheckpoint()
-    checked = _lineage(events.typed_rows(events.validate(parsed)), sources, run_id, started)
-    checked = checked.localCheckpoint()
-    t_read = time.monotonic() - clock
-
-    valid = checked.where(F.size("reason_codes") == 0)
-    silver = spark.read.format("delta").load(table_uri(lake_uri, SILVER_SALES))
-    # Materialized once, before the MERGE changes silver: counts, quarantine and
-    # MERGE all see the same decisions.
-    classified = events.classify(events.rank_events(valid), silver).localCheckpoint()
-    outcome_columns = ["source_uri", "line_number", "raw_record", "outcome"]
-    every_line = classified.select(*outcome_columns, "reason_codes", "reason_detail").unionByName(
-        checked.where(F.size("reason_codes") > 0)
-        .withColumn("outcome", F.lit("quarantined"))
-        .select(*outcome_columns, "reason_codes", "reason_detail")
-    )
-    to_write = classified.where(F.col("outcome").isin(*events.WRITE_OUTCOMES))
-    to_write = to_write.select(*events.sales_columns())
-    tally = every_line.groupBy("source_uri", "outcome").count().collect()
-    t_transform = time.monotonic() - clock - t_read
-
-    quarantine_count = sum(r["count"] for r in tally if r["outcome"] == "quarantined")
-    if quarantine_count:
-        replace_quarantine(
-            spark,
-            lake_uri,
-            every_line.where("outcome = 'quarantined'"),
-            _versions(sources),
-            run_id,
-            started,
-        )
-    merge_into_sales(spark, lake_uri, to_write)
-    t_merge = time.monotonic() - clock - t_read - t_transform
-
-    outcomes: dict[str, int] = {}
-    per_source: dict[str, int] = {}
-    for row in tally:
-        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + row["count"]
-        per_source[row["source_uri"]] = per_source.get(row["source_uri"], 0) + row["count"]
-    counts = _counts(outcomes)
-    metrics = {
-        "run_id": run_id,
-        "job": JOB_NAME,
-        "status": "SUCCEEDED",
-        "counts": counts,
-        "quarantine_ratio": round(counts["quarantined"] / counts["read"], 6)
-        if counts["read"]
-        else 0.0,
-        "rejected_files": [],
-        "sources": [
-            {
-                "uri": s.uri,
-                "version": s.version,
-                "rows_read": per_source.get(normalize_uri(s.uri), 0),
-            }
-            for s in sources
-        ],
-        "event_outcomes": {k: outcomes.get(k, 0) for k in events.OUTCOME_COUNT},
-        "delta_versions": {
-            SILVER_SALES: table_version(spark, lake_uri, SILVER_SALES),
-            SILVER_QUARANTINE: table_version(spark, lake_uri, SILVER_QUARANTINE),
-        },
-        "timings_seconds": {
-            "read": round(t_read, 3),
-            "transform": round(t_transform, 3),
-            "merge": round(t_merge, 3),
-            "total": round(time.monotonic() - clock, 3),
-        },
-        "started_at": started.isoformat(),
-        "finished_at": datetime.now(UTC).isoformat(),
+    run_id, lake_uri = args["run_id"], args["lake_uri"].rstrip("/")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    metrics = RunMetrics(run_id=run_id, started_at=started, job=JOB_NAME)
+    # Parquet INT96 timestamps are deprecated; micros read everywhere (delta-rs, Snowflake).
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    paths = {
+        "sales": uris.join(lake_uri, delta_tables.SALES_TABLE),
+        "quarantine": uris.join(lake_uri, delta_tables.QUARANTINE_TABLE),
     }
-    write_json(f"{lake_uri.rstrip('/')}/runs/{run_id}/metrics.json", metrics)
-    return metrics
+    delta_tables.ensure_table(spark, paths["sales"], SALES_COLUMNS)
+    delta_tables.ensure_table(spark, paths["quarantine"], QUARANTINE_COLUMNS)
+    sources, missing = present_sources(_requested_sources(args))
+    metrics.rejected_files.extend(missing)
+
+    # Checkpoints cut the plan between stages: without them Catalyst inlines the parse
+    # and the ~70 validation rules into every later step and plans for minutes.
+    parsed = events.parse_json(events.explode_lines(read_sources(spark, sources)))
+    parsed = parsed.localCheckpoint()
+    versions = {s.uri: s.version for s in sources if s.version}
+    checked = _with_lineage(events.typed_rows(events.validate(parsed)), versions, run_id, started)
+    checked = checked.localCheckpoint()
+    metrics.timings_seconds["read"] = time.monotonic() - clock
+
+    mark = time.monotonic()
+    classified, outcomes, per_source = _decide(spark, checked, paths["sales"])
+    row_id_range = outcomes.pop("_row_id_range")
+    metrics.timings_seconds["transform"] = time.monotonic() - mark
+
+    mark = time.monotonic()
+    writes = sum(outcomes.get(o, 0) for o in events.WRITE_OUTCOMES)
+    if writes:
+        rows = classified.where(F.col("outcome").isin(*events.WRITE_OUTCOMES))
+        rows = delta_tables.clustered_by_row_id(rows.select(*events.sales_columns()), writes)
+        merge_stream_sales(spark, paths["sales"], rows, row_id_range)
+    if outcomes.get("quarantined"):
+        delta_tables.merge_quarantine(spark, paths["quarantine"], _quarantine_rows(checked))
+    metrics.timings_seconds["merge"] = time.monotonic() - mark
+
+    for outcome, n in outcomes.items():
+        metrics.counts[events.OUTCOME_COUNT[outcome]] += n
+        metrics.counts["read"] += n
+    metrics.sources = [
+        {"uri": s.uri, "version": s.version, "rows_read": per_source.get(s.uri, 0)} for s in sources
+    ] + [{"uri": m["uri"], "version": None, "rows_read": 0, "outcome": "missing"} for m in missing]
+    metrics.delta_versions = {
+        delta_tables.SALES_TABLE: delta_tables.table_version(spark, paths["sales"]),
+        delta_tables.QUARANTINE_TABLE: delta_tables.table_version(spark, paths["quarantine"]),
+    }
+    metrics.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    metrics.timings_seconds["total"] = time.monotonic() - clock
+    metrics.check_conservation()
+    record = {
+        **metrics.as_dict(),
+        "event_outcomes": {k: outcomes.get(k, 0) for k in events.OUTCOME_COUNT},
+    }
+    uris.write_text(
+        uris.join(lake_uri, "runs", run_id, "metrics.json"), json.dumps(record, indent=2) + "\n"
+    )
+    return record
 
 
-def _spark() -> SparkSession:
-    """Glue's session in AWS (Delta enabled by --datalake-formats); the twin's locally."""
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv if argv is None else argv
+    args = parse_args(argv[1:])
     try:
         from awsglue.context import GlueContext
-        from pyspark.context import SparkContext
-    except ImportError:
+    except ImportError:  # local twin: the project's one Spark session factory
         from local_twin.spark import local_spark_session
 
-        return local_spark_session(app_name=JOB_NAME)
-    return GlueContext(SparkContext.getOrCreate()).spark_session
+        spark = local_spark_session(app_name=JOB_NAME)
+    else:
+        from pyspark.context import SparkContext
 
-
-def main(argv: list[str]) -> int:
-    args = parse_args(argv[1:])
-    metrics = run_stream(_spark(), args)
-    print(f"{JOB_NAME} {args['run_id']}: {metrics['counts']}")
+        spark = GlueContext(SparkContext.getOrCreate()).spark_session
+    metrics = run_stream(spark, args)
+    print(json.dumps({"run_id": metrics["run_id"], "counts": metrics["counts"]}))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+    sys.exit(main())

@@ -2,7 +2,8 @@
 
 Every line read gets exactly one outcome, which is what makes conservation
 checkable: `quarantined` (malformed), `duplicate` (an event id seen earlier in
-the run), `superseded` (a newer event for the same row is in the run), and for
+the run), `superseded` (a newer event for the same row is in the run; counted as
+a duplicate, as the batch job counts older copies of a row), and for
 the newest event of each row, compared with silver: `inserted`, `updated`,
 `refreshed` (newer event, same content: only the event lineage moves),
 `stale` (silver holds a newer event) or `replayed` (silver holds this event).
@@ -26,7 +27,7 @@ CANCELLED = "order_line_cancelled"
 OUTCOME_COUNT = {
     "quarantined": "quarantined",
     "duplicate": "duplicates",
-    "superseded": "unchanged",
+    "superseded": "duplicates",  # an older copy of the row in this run, as in the batch job
     "stale": "unchanged",
     "replayed": "unchanged",
     "refreshed": "unchanged",

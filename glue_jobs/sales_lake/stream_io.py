@@ -1,44 +1,30 @@
-"""I/O of the stream job: manifests, stream files, silver tables, metrics.
+"""I/O of the stream job that the shared silver modules do not cover.
 
-Kept apart from the pure transforms in stream_events.py. URIs are `s3://` in
-Glue and `file://` in the local twin (`<workspace>/s3/<bucket>/<key>`).
+Tables, quarantine MERGE, metrics and small-object I/O come from
+`delta_tables`, `run_metrics` and `uris` (shared with the batch job); this adds
+reading stream files and the event-ordered MERGE into silver/sales.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sales_lake.schema import BUSINESS_COLUMNS, QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
-
-SILVER_SALES = "silver/sales"
-SILVER_QUARANTINE = "silver/quarantine"
-
-
-def table_uri(lake_uri: str, table: str) -> str:
-    return f"{lake_uri.rstrip('/')}/{table}"
+from sales_lake import uris
+from sales_lake.bronze_reader import escape_glob
+from sales_lake.schema import SALES_COLUMNS
 
 
-def normalize_uri(uri: str) -> str:
-    """One spelling per local file: Spark reports `file:/x`, manifests say `file:///x`, and
-    `Path.as_uri()` percent-encodes `=`/`+` (Hadoop would read `%3D` literally)."""
+def spark_uri(uri: str) -> str:
+    """The spelling Hadoop reads: `file:///x` with `=`/`+` literal, never %-encoded
+    (sink keys hold `year=2026` and `topic+0+…`; Hadoop takes `%3D` literally)."""
     if uri.startswith("file:"):
-        return "file:///" + unquote(uri[len("file:") :].lstrip("/"))
+        return "file:///" + unquote(uri[len("file:") :]).lstrip("/")
     return uri
-
-
-def object_uri(bucket: str, key: str, lake_uri: str) -> str:
-    """Where a Glue job reads an object of `bucket`: s3 in AWS, a sibling folder locally."""
-    if lake_uri.startswith("file:"):
-        buckets_dir = Path(urlparse(normalize_uri(lake_uri)).path).parent
-        return f"file://{buckets_dir / bucket / key}"
-    return f"s3://{bucket}/{key}"
 
 
 @dataclass(frozen=True)
@@ -46,78 +32,61 @@ class Source:
     uri: str
     version: str | None
 
-    @classmethod
-    def from_manifest_object(cls, obj: dict, lake_uri: str) -> Source:
-        try:
-            uri = object_uri(obj["bucket"], obj["key"], lake_uri)
-        except KeyError as exc:
-            raise ValueError(
-                f"manifest object {obj} lacks {exc}: each needs bucket and key"
-            ) from exc
-        return cls(uri=uri, version=obj.get("version_id") or obj.get("etag"))
 
-
-def unique_sources(sources: list[Source]) -> list[Source]:
-    """A rewritten key can be listed twice; S3 serves its latest version, so read it once."""
-    latest = {normalize_uri(s.uri): s for s in sources}
-    return list(latest.values())
-
-
-def _s3():
-    import boto3
-
-    return boto3.client("s3")
-
-
-def read_json(uri: str) -> dict:
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        body = _s3().get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
-        return json.loads(body)
-    return json.loads(Path(urlparse(normalize_uri(uri)).path).read_text(encoding="utf-8"))
-
-
-def write_json(uri: str, data: dict) -> None:
-    body = json.dumps(data, indent=2, sort_keys=False, default=str).encode()
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        _s3().put_object(
-            Bucket=parsed.netloc,
-            Key=parsed.path.lstrip("/"),
-            Body=body,
-            ContentType="application/json",
+def manifest_sources(manifest_uri: str, lake_uri: str) -> list[Source]:
+    manifest = json.loads(uris.read_text(manifest_uri))
+    if manifest.get("kind", "stream") != "stream":
+        raise ValueError(
+            f"manifest {manifest_uri} is kind={manifest.get('kind')!r}: stream_to_silver reads "
+            "stream files (topics/...); batch CSV objects go to batch_to_silver"
         )
-        return
-    path = Path(urlparse(normalize_uri(uri)).path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(body)
+    objects = manifest.get("objects")
+    if not isinstance(objects, list):
+        raise ValueError(f"manifest {manifest_uri} has no 'objects' list (docs/contracts.md)")
+    sources = []
+    for obj in objects:
+        if "bucket" not in obj or "key" not in obj:
+            raise ValueError(f"manifest {manifest_uri}: object {obj} needs 'bucket' and 'key'")
+        uri = spark_uri(uris.object_uri(lake_uri, obj["bucket"], obj["key"]))
+        sources.append(Source(uri, obj.get("version_id") or obj.get("etag")))
+    return sources
 
 
-def read_sources(spark: SparkSession, uris: list[str]) -> DataFrame:
-    """One row per file: (source_uri, text). Stream files are small (flush.size lines)."""
-    if not uris:
+def present_sources(sources: list[Source]) -> tuple[list[Source], list[dict]]:
+    """Each object once (a rewritten key may be listed twice; S3 serves its latest
+    version), and a rejected-file entry for each object that no longer exists."""
+    latest: dict[str, Source] = {}
+    for source in sources:
+        latest[uris.normalize(source.uri)] = source
+    present, missing = [], []
+    for source in latest.values():
+        exists, found_version = uris.object_version(source.uri)
+        if exists:
+            present.append(Source(source.uri, source.version or found_version))
+        else:
+            missing.append(
+                {
+                    "uri": source.uri,
+                    "reason": "missing_object",
+                    "detail": f"{source.uri} does not exist (expired or deleted): nothing was read "
+                    "from it; replay its offsets from Kafka to load those events",
+                }
+            )
+    return present, missing
+
+
+def read_sources(spark: SparkSession, sources: list[Source]) -> DataFrame:
+    """One row per file: (source_uri as listed in the run, text). Stream files are small
+    (at most flush.size lines), so a whole file per row is cheap and keeps line numbers."""
+    if not sources:
         return spark.createDataFrame([], "source_uri STRING, text STRING")
-    files = spark.read.text(uris, wholetext=True)
-    uri = F.regexp_replace(F.input_file_name(), r"^file:/+", "file:///")
-    return files.select(uri.alias("source_uri"), F.col("value").alias("text"))
-
-
-def _create_if_missing(spark: SparkSession, uri: str, columns) -> None:
-    """CREATE TABLE IF NOT EXISTS by path (a LOCATION clause trips over file:/ spellings)."""
-    spark.sql(f"CREATE TABLE IF NOT EXISTS delta.`{uri}` ({ddl(columns)}) USING delta")
-
-
-def ensure_tables(spark: SparkSession, lake_uri: str) -> None:
-    _create_if_missing(spark, table_uri(lake_uri, SILVER_SALES), SALES_COLUMNS)
-    _create_if_missing(spark, table_uri(lake_uri, SILVER_QUARANTINE), QUARANTINE_COLUMNS)
-
-
-def record_hash() -> Column:
-    """sha256 over the typed business columns (NULL spelled out), order fixed by schema.py."""
-    parts = [
-        F.coalesce(F.col(name).cast("string"), F.lit("\u2400")) for name, _t, _n in BUSINESS_COLUMNS
-    ]
-    return F.sha2(F.concat_ws("\u001f", *parts), 256)
+    files = spark.read.text([escape_glob(s.uri) for s in sources], wholetext=True)
+    by_path = {uris.normalize(s.uri): s.uri for s in sources}
+    path_map = F.create_map(*[F.lit(x) for kv in by_path.items() for x in kv])
+    read_as = F.regexp_replace(F.input_file_name(), r"^file:/+", "file:///")
+    return files.select(
+        F.coalesce(path_map[read_as], read_as).alias("source_uri"), F.col("value").alias("text")
+    )
 
 
 MERGE_GUARD = (
@@ -126,59 +95,19 @@ MERGE_GUARD = (
 )
 
 
-def merge_into_sales(spark: SparkSession, lake_uri: str, rows: DataFrame) -> None:
-    """Upsert by row_id; the guard re-checks event order so an older event never wins."""
+def merge_stream_sales(spark: SparkSession, path: str, rows: DataFrame, row_ids) -> None:
+    """Upsert the newest event of each row. The guard repeats the ordering rule inside
+    the MERGE, so an older event never wins even if silver moved since classification.
+    The target-only row_id range lets Delta skip files outside it (as the batch MERGE)."""
     from delta.tables import DeltaTable
 
-    if rows.isEmpty():
-        return
-    target = DeltaTable.forPath(spark, table_uri(lake_uri, SILVER_SALES))
+    names = [name for name, _, _ in SALES_COLUMNS]
+    low, high = (int(v) for v in row_ids)
     (
-        target.alias("t")
-        .merge(rows.alias("s"), "t.row_id = s.row_id")
-        .whenMatchedUpdateAll(condition=MERGE_GUARD)
-        .whenNotMatchedInsertAll()
+        DeltaTable.forPath(spark, path)
+        .alias("t")
+        .merge(rows.alias("s"), f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}")
+        .whenMatchedUpdate(condition=MERGE_GUARD, set={n: f"s.{n}" for n in names})
+        .whenNotMatchedInsert(values={n: f"s.{n}" for n in names})
         .execute()
     )
-
-
-def replace_quarantine(
-    spark: SparkSession,
-    lake_uri: str,
-    lines: DataFrame,
-    sources_versions: dict,
-    run_id: str,
-    quarantined_at: datetime,
-) -> None:
-    """Replace this run's quarantine rows, so a rerun of the run id leaves one copy."""
-    version_map = (
-        F.create_map(*[F.lit(x) for kv in sources_versions.items() for x in kv])
-        if sources_versions
-        else None
-    )
-    rows = lines.select(
-        F.lit(run_id).alias("run_id"),
-        "source_uri",
-        (version_map[F.col("source_uri")] if version_map is not None else F.lit(None))
-        .cast("string")
-        .alias("source_version"),
-        F.lit("stream").alias("source_kind"),
-        F.col("line_number").cast("bigint").alias("line_number"),
-        "raw_record",
-        "reason_codes",
-        "reason_detail",
-        F.lit(quarantined_at).cast("timestamp").alias("quarantined_at"),
-    )
-    (
-        rows.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"run_id = '{run_id.replace(chr(39), '')}'")
-        .save(table_uri(lake_uri, SILVER_QUARANTINE))
-    )
-
-
-def table_version(spark: SparkSession, lake_uri: str, table: str) -> int:
-    from delta.tables import DeltaTable
-
-    history = DeltaTable.forPath(spark, table_uri(lake_uri, table)).history(1)
-    return int(history.select("version").first()[0])
