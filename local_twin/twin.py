@@ -14,33 +14,21 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import shutil
 import time
 from datetime import datetime
 from pathlib import Path
 
 import boto3
 
-from local_twin import engines
+from local_twin import engines, provision
 from local_twin.aws_hooks import REGION, LocalRuntimes, local_aws
 from local_twin.lambda_runtime import LambdaContext, load_handler_module, sqs_event
-from local_twin.paths import STEP_FUNCTIONS_DIR
 from local_twin.progress import Progress, quiet
 from local_twin.workspace import BATCH_PREFIX, LAKE_BUCKET, RAW_BUCKET, Workspace
 
-ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
-STATE_MACHINE_NAME = "sales-pipeline"
-GLUE_JOB_NAME = "sales-batch-to-silver"
-DBT_CONTAINER = "dbt"
-GOLD_REFRESH_TABLE = "sales-gold-refresh"
-ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
 INPUT_SUFFIXES = (".csv", ".csv.gz")
 PROGRESS_HEARTBEAT_SECONDS = 15.0
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-# State names whose duration the summaries and the benchmark report.
-STAGE_STATES = {"RunGlueJob": "glue", "RunDbt": "dbt"}
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 
 
 def check_input_files(files: list[Path]) -> None:
@@ -55,14 +43,6 @@ def check_input_files(files: list[Path]) -> None:
                 f"{path}: the pipeline takes {' or '.join(INPUT_SUFFIXES)} files under "
                 f"{BATCH_PREFIX}; rename it or export it as CSV."
             )
-
-
-def substitute(definition: str, values: dict[str, str]) -> str:
-    """Fill ${Placeholders} like CDK's definition_substitutions; refuse leftovers."""
-    missing = sorted(set(_PLACEHOLDER.findall(definition)) - set(values))
-    if missing:
-        raise ValueError(f"{ASL_PATH}: no local value for placeholder(s) {missing}")
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], definition)
 
 
 class Twin:
@@ -109,69 +89,10 @@ class Twin:
         return boto3.client(service, region_name=REGION)
 
     def _provision(self) -> None:
-        s3, sqs, events, sns = (self._client(s) for s in ("s3", "sqs", "events", "sns"))
-        for bucket in (RAW_BUCKET, LAKE_BUCKET):
-            s3.create_bucket(Bucket=bucket)
-            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-        s3.put_bucket_notification_configuration(
-            Bucket=RAW_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
-        )
-        self.queue_url = sqs.create_queue(QueueName="sales-pipeline-object-events")["QueueUrl"]
-        self.queue_arn = self._queue_arn(sqs, self.queue_url)
-        events.put_rule(
-            Name="sales-raw-object-created",
-            EventPattern=json.dumps(
-                {
-                    "source": ["aws.s3"],
-                    "detail-type": ["Object Created"],
-                    "detail": {"bucket": {"name": [RAW_BUCKET]}},
-                }
-            ),
-        )
-        events.put_targets(
-            Rule="sales-raw-object-created", Targets=[{"Id": "buffer", "Arn": self.queue_arn}]
-        )
-        topic_arn = sns.create_topic(Name="sales-pipeline-notifications")["TopicArn"]
-        self.inbox_url = sqs.create_queue(QueueName="sales-pipeline-notification-inbox")["QueueUrl"]
-        sns.subscribe(
-            TopicArn=topic_arn,
-            Protocol="sqs",
-            Endpoint=self._queue_arn(sqs, self.inbox_url),
-            Attributes={"RawMessageDelivery": "true"},
-        )
-        self._client("dynamodb").create_table(
-            TableName=GOLD_REFRESH_TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        self._client("glue").create_job(
-            Name=GLUE_JOB_NAME,
-            Role=ROLE_ARN,
-            Command={"Name": "glueetl", "ScriptLocation": "file://glue_jobs/batch_to_silver.py"},
-            ExecutionProperty={"MaxConcurrentRuns": 1},
-            GlueVersion="5.0",
-        )
-        cluster_arn, task_definition_arn, subnet, security_group = self._provision_ecs()
-        self.state_machine_arn = self._client("stepfunctions").create_state_machine(
-            name=STATE_MACHINE_NAME,
-            roleArn=ROLE_ARN,
-            definition=substitute(
-                ASL_PATH.read_text(),
-                {
-                    "GlueJobName": GLUE_JOB_NAME,
-                    "DbtClusterArn": cluster_arn,
-                    "DbtTaskDefinitionArn": task_definition_arn,
-                    "DbtContainerName": DBT_CONTAINER,
-                    "DbtSubnetIds": subnet,
-                    "DbtSecurityGroupIds": security_group,
-                    "NotificationTopicArn": topic_arn,
-                    "LakeBucketName": LAKE_BUCKET,
-                    "GoldRefreshTableName": GOLD_REFRESH_TABLE,
-                    **self.settings,
-                },
-            ),
-        )["stateMachineArn"]
+        self.resources = provision.provision(self.workspace, self.settings)
+        self.queue_url, self.queue_arn = self.resources.queue_url, self.resources.queue_arn
+        self.inbox_url = self.resources.inbox_url
+        self.state_machine_arn = self.resources.state_machine_arn
         os.environ.update(
             STATE_MACHINE_ARN=self.state_machine_arn, LAKE_BUCKET=LAKE_BUCKET, RAW_BUCKET=RAW_BUCKET
         )
@@ -183,40 +104,6 @@ class Twin:
         handler = self.trigger.logger.registered_handler
         previous = handler.setStream(self._trigger_log)
         self._stack.callback(handler.setStream, previous)
-
-    def _provision_ecs(self) -> tuple[str, str, str, str]:
-        ecs, ec2 = self._client("ecs"), self._client("ec2")
-        cluster_arn = ecs.create_cluster(clusterName="sales-dbt")["cluster"]["clusterArn"]
-        task_definition_arn = ecs.register_task_definition(
-            family="sales-dbt",
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="1024",
-            memory="2048",
-            containerDefinitions=[
-                {
-                    "name": DBT_CONTAINER,
-                    "image": "sales-pipeline/dbt:local",
-                    "essential": True,
-                    "cpu": 1024,
-                    "memory": 2048,
-                    "command": ["python", "entrypoint.py"],
-                    "environment": [
-                        {"name": "DBT_TARGET", "value": "local"},
-                        {"name": "DUCKDB_PATH", "value": str(self.workspace.duckdb_path)},
-                    ],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-        security_group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
-        return cluster_arn, task_definition_arn, subnet, security_group
-
-    @staticmethod
-    def _queue_arn(sqs, url: str) -> str:
-        return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
 
     # --- the event path ----------------------------------------------------------------------
 
@@ -265,7 +152,7 @@ class Twin:
 
     def deliver_events(self) -> list[str]:
         """Drain the buffer queue through the trigger; the execution ARNs it started."""
-        before = set(self._execution_arns())
+        before = set(self.execution_arns())
         while messages := self.receive_events():
             response = self.invoke_trigger(messages)
             if response.get("batchItemFailures"):
@@ -274,12 +161,12 @@ class Twin:
                     f"see {self.workspace.logs / 'trigger.log'}"
                 )
                 break
-        started = [arn for arn in self._execution_arns() if arn not in before]
+        started = [arn for arn in self.execution_arns() if arn not in before]
         for arn in started:
             self.progress(f"execution started: {arn.rsplit(':', 1)[-1]}")
         return started
 
-    def _execution_arns(self) -> list[str]:
+    def execution_arns(self) -> list[str]:
         pages = self._client("stepfunctions").get_paginator("list_executions")
         return [
             e["executionArn"]
@@ -405,13 +292,3 @@ def stage_seconds(events: list[dict]) -> dict[str, float]:
                 seconds = (event["timestamp"] - entered.pop(name)).total_seconds()
                 totals[name] = round(totals.get(name, 0.0) + seconds, 3)
     return totals
-
-
-def copy_sample(source: Path, target_dir: Path) -> list[Path]:
-    """Copy the top-level CSVs of a sample folder (not its bad/ sub-folder)."""
-    target_dir.mkdir(parents=True, exist_ok=True)
-    copies = []
-    for path in sorted(source.glob("*")):
-        if path.is_file() and path.name.lower().endswith(INPUT_SUFFIXES):
-            copies.append(Path(shutil.copy2(path, target_dir / path.name)))
-    return copies

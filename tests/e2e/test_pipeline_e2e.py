@@ -81,7 +81,7 @@ def test_same_file_again_changes_nothing_and_a_redelivery_starts_nothing(twin, f
     silver_before = sorted((r["row_id"], r["record_hash"]) for r in silver(twin.workspace, "sales"))
     gold_sql = "select count(*), sum(sales), sum(profit) from fact_sales"
     gold_before = gold(twin.workspace, gold_sql)
-    executions_before = set(twin._execution_arns())
+    executions_before = set(twin.execution_arns())
     path = files["good"][0]
     twin.put_raw_object(f"landing/sales/{path.name}", path.read_bytes())  # a new version
     [message] = twin.receive_events()
@@ -90,7 +90,7 @@ def test_same_file_again_changes_nothing_and_a_redelivery_starts_nothing(twin, f
         sqs_event([message], twin.queue_arn), LambdaContext("trigger")
     )
     assert redelivery == {"batchItemFailures": []}
-    started = sorted(set(twin._execution_arns()) - executions_before)
+    started = sorted(set(twin.execution_arns()) - executions_before)
     assert len(started) == 1  # the redelivered event was de-duplicated by the execution name
     [record] = twin.wait(started, dropped_at=None)
     assert record["status"] == "SUCCEEDED", record

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import boto3
 import pytest
 
-from local_twin.twin import GLUE_JOB_NAME, GOLD_REFRESH_TABLE, Twin
+from local_twin.provision import GLUE_JOB_NAME, GOLD_REFRESH_TABLE
+from local_twin.twin import Twin
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 
 LOCK_KEY = {"pk": {"S": "gold-refresh"}}

@@ -1,0 +1,154 @@
+"""The AWS resources of the pipeline, created in moto the way the CDK stack creates them.
+
+Names and wiring mirror cdk/: a versioned raw bucket sending object events to
+EventBridge, a rule feeding the SQS buffer, an SNS topic (with a queue subscribed,
+so the twin can show the notifications), the gold-refresh table, the Glue job
+(MaxConcurrentRuns 1), an ECS cluster and dbt task definition, and the state
+machine built from step_functions/pipeline.asl.json with local substitutions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import boto3
+
+from local_twin.aws_hooks import REGION
+from local_twin.paths import STEP_FUNCTIONS_DIR
+from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
+
+ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
+STATE_MACHINE_NAME = "sales-pipeline"
+GLUE_JOB_NAME = "sales-batch-to-silver"
+DBT_CONTAINER = "dbt"
+GOLD_REFRESH_TABLE = "sales-gold-refresh"
+ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+
+
+@dataclass(frozen=True)
+class Resources:
+    queue_url: str
+    queue_arn: str
+    inbox_url: str  # SQS queue subscribed to the notification topic
+    state_machine_arn: str
+
+
+def substitute(definition: str, values: dict[str, str]) -> str:
+    """Fill ${Placeholders} like CDK's definition_substitutions; refuse leftovers."""
+    missing = sorted(set(_PLACEHOLDER.findall(definition)) - set(values))
+    if missing:
+        raise ValueError(f"{ASL_PATH}: no local value for placeholder(s) {missing}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], definition)
+
+
+def _client(service: str):
+    return boto3.client(service, region_name=REGION)
+
+
+def _queue(sqs, name: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, attributes["Attributes"]["QueueArn"]
+
+
+def _storage_and_events(sqs) -> tuple[str, str]:
+    s3, events = _client("s3"), _client("events")
+    for bucket in (RAW_BUCKET, LAKE_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket=RAW_BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    queue_url, queue_arn = _queue(sqs, "sales-pipeline-object-events")
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [RAW_BUCKET]}},
+    }
+    events.put_rule(Name="sales-raw-object-created", EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule="sales-raw-object-created", Targets=[{"Id": "buffer", "Arn": queue_arn}]
+    )
+    return queue_url, queue_arn
+
+
+def _notifications(sqs) -> tuple[str, str]:
+    sns = _client("sns")
+    topic_arn = sns.create_topic(Name="sales-pipeline-notifications")["TopicArn"]
+    inbox_url, inbox_arn = _queue(sqs, "sales-pipeline-notification-inbox")
+    sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=inbox_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return topic_arn, inbox_url
+
+
+def _dbt_task(workspace: Workspace) -> dict[str, str]:
+    ecs, ec2 = _client("ecs"), _client("ec2")
+    cluster_arn = ecs.create_cluster(clusterName="sales-dbt")["cluster"]["clusterArn"]
+    container = {
+        "name": DBT_CONTAINER,
+        "image": "sales-pipeline/dbt:local",
+        "essential": True,
+        "cpu": 1024,
+        "memory": 2048,
+        "command": ["python", "entrypoint.py"],
+        "environment": [
+            {"name": "DBT_TARGET", "value": "local"},
+            {"name": "DUCKDB_PATH", "value": str(workspace.duckdb_path)},
+        ],
+    }
+    task_definition_arn = ecs.register_task_definition(
+        family="sales-dbt",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="1024",
+        memory="2048",
+        containerDefinitions=[container],
+    )["taskDefinition"]["taskDefinitionArn"]
+    return {
+        "DbtClusterArn": cluster_arn,
+        "DbtTaskDefinitionArn": task_definition_arn,
+        "DbtContainerName": DBT_CONTAINER,
+        "DbtSubnetIds": ec2.describe_subnets()["Subnets"][0]["SubnetId"],
+        "DbtSecurityGroupIds": ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"],
+    }
+
+
+def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
+    """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach."""
+    sqs = _client("sqs")
+    queue_url, queue_arn = _storage_and_events(sqs)
+    topic_arn, inbox_url = _notifications(sqs)
+    _client("dynamodb").create_table(
+        TableName=GOLD_REFRESH_TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    _client("glue").create_job(
+        Name=GLUE_JOB_NAME,
+        Role=ROLE_ARN,
+        Command={"Name": "glueetl", "ScriptLocation": "glue_jobs/batch_to_silver.py"},
+        ExecutionProperty={"MaxConcurrentRuns": 1},
+        GlueVersion="5.0",
+    )
+    values = {
+        "GlueJobName": GLUE_JOB_NAME,
+        "NotificationTopicArn": topic_arn,
+        "LakeBucketName": LAKE_BUCKET,
+        "GoldRefreshTableName": GOLD_REFRESH_TABLE,
+        **_dbt_task(workspace),
+        **settings,
+    }
+    state_machine_arn = _client("stepfunctions").create_state_machine(
+        name=STATE_MACHINE_NAME,
+        roleArn=ROLE_ARN,
+        definition=substitute(ASL_PATH.read_text(), values),
+    )["stateMachineArn"]
+    return Resources(queue_url, queue_arn, inbox_url, state_machine_arn)
