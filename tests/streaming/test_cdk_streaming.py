@@ -1,0 +1,166 @@
+"""cdk/streaming.py synthesized in a small stack (storage + VPC + streaming) with cdk-nag
+and cfn-lint, so the streaming resources are checked whether or not the main stack
+enables them (it does only when the connector plugin is configured in context)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import ManualArgs, lint_file
+
+from cdk.config import PipelineConfig
+from cdk.stack import PROJECT_ROOT
+from cdk.storage import Storage
+from cdk.streaming import (
+    StreamingConfigError,
+    accepted_findings,
+    add_streaming,
+    plugin_from_context,
+)
+from msk_connect.connector_config import load_connector_config
+
+PLUGIN = {"s3SinkPluginBucket": "my-artifacts", "s3SinkPluginKey": "plugins/kafka-connect-s3.zip"}
+
+
+def _context(**extra) -> dict:
+    context = json.loads((PROJECT_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return {**context, **extra}
+
+
+@pytest.fixture(scope="module")
+def synthesized(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("streaming-cdk")
+    app = App(context=_context(**PLUGIN), outdir=str(outdir))
+    stack = Stack(app, "StreamingTest")
+    config = PipelineConfig.from_node(app.node)
+    storage = Storage(stack, "Storage", config=config)
+    isolated = ec2.SubnetType.PRIVATE_ISOLATED
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=isolated)],
+    )
+    vpc.add_flow_log("FlowLog")
+    streaming = add_streaming(
+        stack,
+        config=config,
+        storage=storage,
+        vpc=vpc,
+        subnets=ec2.SubnetSelection(subnet_type=isolated),
+    )
+    for construct, finding, reason in accepted_findings(streaming):
+        Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    error = None
+    try:
+        app.synth()
+    except RuntimeError as exc:  # cdk-nag findings fail synthesis
+        error = str(exc)
+    template_file = outdir / "StreamingTest.template.json"
+    template = json.loads(template_file.read_text())
+    return {
+        "template": template,
+        "assertions": Template.from_json(template),
+        "error": error,
+        "file": template_file,
+        "streaming": streaming,
+        "stack": stack,
+    }
+
+
+def _one(template: dict, resource_type: str) -> dict:
+    found = [r for r in template["Resources"].values() if r["Type"] == resource_type]
+    assert len(found) == 1, resource_type
+    return found[0]["Properties"]
+
+
+def test_serverless_cluster_uses_iam_auth_in_private_subnets(synthesized):
+    cluster = _one(synthesized["template"], "AWS::MSK::ServerlessCluster")
+    assert cluster["ClientAuthentication"] == {"Sasl": {"Iam": {"Enabled": True}}}
+    assert len(cluster["VpcConfigs"][0]["SubnetIds"]) == 2
+
+
+def test_connector_runs_the_repository_configuration_with_iam_and_tls(synthesized):
+    connector = _one(synthesized["template"], "AWS::KafkaConnect::Connector")
+    expected = load_connector_config({"RawBucketName": "x", "AwsRegion": "y"})
+    configured = connector["ConnectorConfiguration"]
+    assert set(configured) == set(expected)
+    for key in ("topics", "flush.size", "rotate.interval.ms", "path.format", "partitioner.class"):
+        assert configured[key] == expected[key]
+    assert configured["s3.bucket.name"]["Ref"].startswith("StorageRawBucket")
+    assert connector["KafkaClusterClientAuthentication"] == {"AuthenticationType": "IAM"}
+    assert connector["KafkaClusterEncryptionInTransit"] == {"EncryptionType": "TLS"}
+    assert connector["KafkaConnectVersion"].startswith("3.7")
+    assert connector["LogDelivery"]["WorkerLogDelivery"]["CloudWatchLogs"]["Enabled"] is True
+    assert "AutoScaling" in connector["Capacity"]
+    bootstrap = connector["KafkaCluster"]["ApacheKafkaCluster"]["BootstrapServers"]
+    assert "BootstrapBrokerStringSaslIam" in json.dumps(bootstrap)
+
+
+def test_plugin_and_worker_configuration_come_from_the_user_and_the_repository(synthesized):
+    plugin = _one(synthesized["template"], "AWS::KafkaConnect::CustomPlugin")
+    assert plugin["ContentType"] == "ZIP"
+    assert plugin["Location"]["S3Location"]["FileKey"] == PLUGIN["s3SinkPluginKey"]
+    worker = _one(synthesized["template"], "AWS::KafkaConnect::WorkerConfiguration")
+    text = base64.b64decode(worker["PropertiesFileContent"]).decode()
+    assert "value.converter.schemas.enable=false" in text
+
+
+def test_service_role_is_scoped_to_the_topic_and_the_raw_prefix(synthesized):
+    template = synthesized["template"]
+    role_id = synthesized["stack"].resolve(
+        synthesized["stack"].get_logical_id(synthesized["streaming"].role.node.default_child)
+    )
+    trust = template["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
+    statement = trust["Statement"][0]
+    assert statement["Principal"] == {"Service": "kafkaconnect.amazonaws.com"}
+    assert "aws:SourceAccount" in statement["Condition"]["StringEquals"]
+    policies = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    text = json.dumps(statements)
+    assert '"*"' not in text  # no unscoped resource or action
+    writes = [s for s in statements if "s3:PutObject" in json.dumps(s["Action"])]
+    assert len(writes) == 1
+    assert json.dumps(writes[0]["Resource"]).endswith('/topics/sales-order-lines/*"]]}')
+    read_topic = [
+        s
+        for s in statements
+        if s["Action"] == ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+    ]
+    assert "/sales-order-lines" in json.dumps(read_topic)
+
+
+def test_cdk_nag_and_cfn_lint_are_clean(synthesized):
+    assert synthesized["error"] is None, synthesized["error"]
+    problems = [
+        f"{m.rule.id} {m.message}"
+        for m in lint_file(synthesized["file"], ManualArgs(ignore_checks=["W3005"]))
+    ]
+    assert problems == []
+
+
+def test_plugin_context_is_required_and_validated():
+    class Node:
+        def __init__(self, **context):
+            self.context = context
+
+        def try_get_context(self, key):
+            return self.context.get(key)
+
+    assert plugin_from_context(Node()) is None  # streaming stays out of the stack
+    with pytest.raises(StreamingConfigError, match="set both"):
+        plugin_from_context(Node(s3SinkPluginBucket="b"))
+    with pytest.raises(StreamingConfigError, match="is not a file"):
+        plugin_from_context(Node(s3SinkPluginZip="/nonexistent/plugin.zip"))
