@@ -92,28 +92,37 @@ def producer_config(
         if not region:
             raise ProducerConfigError("--auth iam needs --region (the MSK cluster's AWS region)")
         if f":{MSK_IAM_PORT}" not in bootstrap_servers:
-            LOG.warning("MSK Serverless IAM listeners use port %s; got %s",
-                        MSK_IAM_PORT, bootstrap_servers)
-        config.update({
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": "OAUTHBEARER",
-            "oauth_cb": iam_oauth_callback(region),
-        })  # fmt: skip
+            LOG.warning(
+                "MSK Serverless IAM listeners use port %s; got %s", MSK_IAM_PORT, bootstrap_servers
+            )
+        config.update(
+            {
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanisms": "OAUTHBEARER",
+                "oauth_cb": iam_oauth_callback(region),
+            }
+        )
     elif auth != "plaintext":
         raise ProducerConfigError(f"unknown --auth {auth!r}: use 'iam' (MSK) or 'plaintext'")
     config.update(extra or {})
     return config
 
 
-def connect(config: dict, topic: str, timeout_s: float = 10.0) -> Producer:
-    """A producer that has reached the cluster (metadata fetched), or a clear error."""
+def connect(
+    config: dict, topic: str, timeout_s: float = 10.0, create_partitions: int = 0
+) -> Producer:
+    """A producer that has reached the cluster and sees `topic`, or a clear error.
+
+    MSK Serverless topics cannot be declared in CloudFormation, so with
+    `create_partitions` > 0 a missing topic is created (needs kafka-cluster:CreateTopic).
+    """
     try:
         producer = Producer(config)
     except KafkaException as exc:
         raise ProducerConfigError(f"invalid producer configuration: {exc.args[0].str()}") from exc
     producer.poll(0)  # serves the first OAUTHBEARER token request on older clients
     try:
-        producer.list_topics(topic, timeout=timeout_s)
+        metadata = producer.list_topics(topic, timeout=timeout_s)
     except KafkaException as exc:
         error: KafkaError = exc.args[0]
         raise ProducerConfigError(
@@ -121,7 +130,43 @@ def connect(config: dict, topic: str, timeout_s: float = 10.0) -> Producer:
             f"({error.str()}). Check the bootstrap servers, the security group / network path, "
             "and for MSK Serverless --auth iam with the cluster's region."
         ) from exc
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None:
+        if not create_partitions:
+            raise ProducerConfigError(
+                f"topic {topic!r} is not available at {config['bootstrap.servers']} "
+                f"({found.error.str() if found is not None and found.error else 'missing'}); "
+                "create it, or pass --create-topic PARTITIONS"
+            )
+        _create_topic(config, topic, create_partitions, timeout_s)
     return producer
+
+
+def _create_topic(config: dict, topic: str, partitions: int, timeout_s: float) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin_config = {k: v for k, v in config.items() if k in _ADMIN_KEYS or k.startswith("sasl")}
+    futures = AdminClient(admin_config).create_topics(
+        [NewTopic(topic, num_partitions=partitions)], request_timeout=timeout_s
+    )
+    try:
+        futures[topic].result(timeout=timeout_s)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise ProducerConfigError(
+                f"cannot create topic {topic!r}: {exc.args[0].str()}"
+            ) from exc
+    LOG.info("created topic %s with %d partitions", topic, partitions)
+
+
+_ADMIN_KEYS = {
+    "bootstrap.servers",
+    "security.protocol",
+    "oauth_cb",
+    "client.id",
+    "logger",
+    "socket.connection.setup.timeout.ms",
+}
 
 
 def produce_events(
@@ -162,8 +207,11 @@ def produce_events(
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     settings = default_sink_settings()
-    parser = argparse.ArgumentParser(prog="python -m msk_connect.producer", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m msk_connect.producer",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--bootstrap-servers", required=True)
     parser.add_argument("--topic", default=settings.topic)
     parser.add_argument("--auth", choices=("iam", "plaintext"), default="plaintext")
@@ -172,6 +220,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, help="events/s (default: as fast as possible)")
     parser.add_argument("--seed", type=int, default=int(time.time()), help="generator seed")
     parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds")
+    parser.add_argument(
+        "--create-topic",
+        type=int,
+        default=0,
+        metavar="PARTITIONS",
+        help="create the topic with this many partitions if it is missing",
+    )
     parser.add_argument("--message-timeout-ms", type=int, default=30_000)
     parser.add_argument("-v", "--verbose", action="store_true", help="show librdkafka logs")
     return parser.parse_args(argv)
@@ -182,20 +237,29 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     LIBRDKAFKA_LOG.setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
     try:
-        config = producer_config(args.bootstrap_servers, auth=args.auth, region=args.region,
-                                 message_timeout_ms=args.message_timeout_ms)
-        producer = connect(config, args.topic, args.connect_timeout)
+        config = producer_config(
+            args.bootstrap_servers,
+            auth=args.auth,
+            region=args.region,
+            message_timeout_ms=args.message_timeout_ms,
+        )
+        producer = connect(config, args.topic, args.connect_timeout, args.create_topic)
     except ProducerConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.monotonic()
     report = produce_events(
-        producer, args.topic, generate_events(args.events, seed=args.seed), rate=args.rate,
+        producer,
+        args.topic,
+        generate_events(args.events, seed=args.seed),
+        rate=args.rate,
         progress=lambda n: print(f"  sent {n}/{args.events}", flush=True),
     )
     elapsed = time.monotonic() - started
-    print(f"delivered {report.delivered}/{args.events} events to {args.topic} in {elapsed:.1f}s "
-          f"({report.delivered / max(elapsed, 1e-9):.0f} events/s), failed {report.failed}")
+    print(
+        f"delivered {report.delivered}/{args.events} events to {args.topic} in {elapsed:.1f}s "
+        f"({report.delivered / max(elapsed, 1e-9):.0f} events/s), failed {report.failed}"
+    )
     for error in report.errors:
         print(f"  delivery error: {error}", file=sys.stderr)
     return 0 if report.failed == 0 and report.delivered == args.events else 1
