@@ -27,6 +27,7 @@ upgrade removes an internal these hooks patch or fixes a defect they work around
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -306,6 +307,11 @@ def local_aws(runtimes: LocalRuntimes) -> Iterator[None]:
     with mock_aws(config=config), contextlib.ExitStack() as stack:
         for patch in patches:
             stack.enter_context(patch)
+        # The interpreter logs every caught error (even IsPresent probes) at ERROR level;
+        # the execution history is the record, so keep the console readable.
+        interpreter_log = logging.getLogger("moto.stepfunctions.parser")
+        stack.callback(interpreter_log.setLevel, interpreter_log.level)
+        interpreter_log.setLevel(logging.CRITICAL)
         for model in _MANAGED_MODELS:
             state_manager.set_transition(model_name=model, transition=_NEVER_ADVANCE)
             stack.callback(state_manager.unset_transition, model)

@@ -19,10 +19,8 @@ def execution_lines(records: list[dict]) -> list[str]:
             ratio = metrics.get("quarantine_ratio", 0.0)
             lines.append(f"{'':18}rows: {counts} (quarantine ratio {ratio:.2%})")
         for rejected in metrics.get("rejected_files") or []:
-            lines.append(
-                f"{'':18}rejected file {rejected.get('uri')}: {rejected.get('reason')} "
-                f"{rejected.get('detail', '')}".rstrip()
-            )
+            detail = rejected.get("detail") or rejected.get("uri")
+            lines.append(f"{'':18}rejected ({rejected.get('reason')}): {detail}")
         stages = record.get("stage_seconds") or {}
         if stages:
             glue, dbt = stages.get("RunGlueJob"), stages.get("RunDbt")
