@@ -62,7 +62,7 @@ def resolve_sources(args: dict) -> tuple[list[Source], list[dict]]:
         if uris.normalize(uri) in seen:
             continue
         seen.add(uris.normalize(uri))
-        exists, found_version = uris.object_version(uri)
+        exists, found_version, size = uris.object_info(uri)
         if not exists:
             missing.append(
                 {
@@ -73,7 +73,7 @@ def resolve_sources(args: dict) -> tuple[list[Source], list[dict]]:
                 }
             )
             continue
-        sources.append(Source(len(sources), uri, version or found_version))
+        sources.append(Source(len(sources), uri, version or found_version, size))
     return sources, missing
 
 

@@ -64,8 +64,8 @@ def write_text(uri: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def object_version(uri: str) -> tuple[bool, str | None]:
-    """(exists, version) of a bronze object: S3 version id, else its ETag; locally no version."""
+def object_info(uri: str) -> tuple[bool, str | None, int]:
+    """(exists, version, size) of a bronze object: S3 version id, else its ETag; locally none."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
         client = _s3()
@@ -73,13 +73,20 @@ def object_version(uri: str) -> tuple[bool, str | None]:
             head = client.head_object(Bucket=bucket, Key=key)
         except client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False, None
+                return False, None, 0
             raise
         version = head.get("VersionId")
         if version in (None, "null"):
             version = (head.get("ETag") or "").strip('"') or None
-        return True, version
-    return local_path(uri).is_file(), None
+        return True, version, int(head.get("ContentLength", 0))
+    path = local_path(uri)
+    return path.is_file(), None, path.stat().st_size if path.is_file() else 0
+
+
+def object_version(uri: str) -> tuple[bool, str | None]:
+    """(exists, version) of an object; see `object_info`."""
+    exists, version, _ = object_info(uri)
+    return exists, version
 
 
 def object_uri(lake_uri: str, bucket: str, key: str) -> str:
