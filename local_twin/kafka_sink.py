@@ -94,8 +94,11 @@ class LocalS3Sink:
         settings: SinkSettings | None = None,
         group_id: str = "connect-sales-s3-sink",
         on_object: Callable[[SinkObject], None] | None = None,
+        offset_base: dict[int, int] | None = None,
     ) -> None:
         self.settings = settings or default_sink_settings()
+        # Added to Kafka offsets in object keys (the twin's mock cluster restarts at 0).
+        self.offset_base = dict(offset_base or {})
         self.raw_bucket_dir = Path(raw_bucket_dir)
         self.bucket = bucket or self.raw_bucket_dir.name
         self.on_object = on_object
@@ -125,8 +128,10 @@ class LocalS3Sink:
             ) from exc
         topic_md = metadata.topics.get(topic)
         if topic_md is None or topic_md.error is not None or not topic_md.partitions:
-            raise SinkError(f"topic {topic!r} has no partitions at {bootstrap_servers}: "
-                            f"{getattr(topic_md, 'error', 'missing')}; produce to it first")
+            raise SinkError(
+                f"topic {topic!r} has no partitions at {bootstrap_servers}: "
+                f"{getattr(topic_md, 'error', 'missing')}; produce to it first"
+            )
         partitions = sorted(topic_md.partitions)
         committed = self._consumer.committed(
             [TopicPartition(topic, p) for p in partitions], timeout=10
@@ -218,8 +223,9 @@ class LocalS3Sink:
     def _commit(self, partition: int) -> None:
         """Write the file, announce it, then (only then) commit the consumer offset."""
         open_file = self._open.pop(partition)
+        shift = self.offset_base.get(partition, 0)
         key = self.settings.object_key(
-            partition, open_file.start_offset, open_file.base_timestamp_ms
+            partition, shift + open_file.start_offset, open_file.base_timestamp_ms
         )
         # The key's hour comes from the first record, as the partitioner encodes it.
         body = b"".join(open_file.lines)
@@ -231,7 +237,7 @@ class LocalS3Sink:
         written = SinkObject(
             bucket=self.bucket, key=key, path=path, size=len(body),
             etag=hashlib.md5(body, usedforsecurity=False).hexdigest(), partition=partition,
-            start_offset=open_file.start_offset, end_offset=open_file.last_offset,
+            start_offset=shift + open_file.start_offset, end_offset=shift + open_file.last_offset,
         )  # fmt: skip
         if self.on_object is not None:
             self.on_object(written)
