@@ -17,8 +17,8 @@ import json
 import os
 import runpy
 import sys
-from datetime import date, datetime
-from decimal import Decimal
+import time
+from datetime import datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,32 +48,23 @@ def column_type(spark_type: str) -> str:
     return SNOWFLAKE_TYPES[spark_type]
 
 
-def literal(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, list):
-        return "array_construct(" + ", ".join(literal(item) for item in value) + ")"
-    if isinstance(value, datetime):
-        value = value.replace(tzinfo=None).isoformat(sep=" ")
-    elif isinstance(value, date):
-        value = value.isoformat()
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+def create_silver_table(connection, name: str, columns, rows: list[dict]) -> None:
+    """Create the table with Delta's lower-case names, then bulk-insert the rows through
+    write_pandas (fakesnow hands the frame straight to DuckDB; SQL VALUES would go
+    through sqlglot statement by statement, minutes for a few thousand rows)."""
+    import pandas as pd
+    from snowflake.connector.pandas_tools import write_pandas
 
-
-def create_silver_table(cursor, name: str, columns, rows: list[dict]) -> None:
     ddl = ", ".join(f'"{column}" {column_type(type_)}' for column, type_, _n in columns)
-    cursor.execute(f"create table silver.{name} ({ddl})")
+    connection.cursor().execute(f"create table silver.{name} ({ddl})")
     names = [column for column, _t, _n in columns]
-    for start in range(0, len(rows), 500):
-        values = ", ".join(
-            "(" + ", ".join(literal(row[column]) for column in names) + ")"
-            for row in rows[start : start + 500]
-        )
-        cursor.execute(f"insert into silver.{name} select * from (values {values})")
+    naive = [
+        {key: value.replace(tzinfo=None) if isinstance(value, datetime) else value
+         for key, value in row.items()}
+        for row in rows
+    ]  # fmt: skip
+    frame = pd.DataFrame(naive, columns=names)
+    write_pandas(connection, frame, name, schema="SILVER", quote_identifiers=True)
 
 
 def summarize(cursor) -> dict:
@@ -97,7 +88,12 @@ def summarize(cursor) -> dict:
     }
 
 
+def log(message: str, started: float) -> None:
+    print(f"fakesnow task: {message} after {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+
 def main(lake: Path, work: Path) -> int:
+    started = time.perf_counter()
     import fakesnow
     import snowflake.connector
     from deltalake import DeltaTable
@@ -111,10 +107,11 @@ def main(lake: Path, work: Path) -> int:
         SNOWFLAKE_DATABASE="SALES", SNOWFLAKE_SCHEMA="GOLD",
     )  # fmt: skip
     with fakesnow.patch(nop_regexes=ICEBERG_DDL):
-        cursor = snowflake.connector.connect(database="SALES", schema="SILVER").cursor()
+        connection = snowflake.connector.connect(database="SALES", schema="SILVER")
         for name, columns in (("sales", SALES_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
             rows = DeltaTable(str(lake / "silver" / name)).to_pyarrow_table().to_pylist()
-            create_silver_table(cursor, name, columns, rows)
+            create_silver_table(connection, name, columns, rows)
+        log("silver loaded", started)
 
         sys.argv = [str(ENTRYPOINT)]
         try:
@@ -122,6 +119,7 @@ def main(lake: Path, work: Path) -> int:
             exit_code = 0
         except SystemExit as stop:
             exit_code = int(stop.code or 0)
+        log(f"dbt task exited {exit_code}", started)
         if exit_code:
             return exit_code
 
@@ -138,8 +136,9 @@ def main(lake: Path, work: Path) -> int:
                 str(ENTRYPOINT.parent),
             ]  # fmt: skip
         )
-        summary = summarize(cursor)
+        summary = summarize(connection.cursor())
         summary["compiled_incremental"] = compiled.success
+        log("compiled and summarized", started)
     (work / "summary.json").write_text(json.dumps(summary, default=str))
     return 0
 

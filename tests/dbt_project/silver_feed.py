@@ -20,8 +20,9 @@ class GlueSilverFeed:
 
         self.spark, self.lake, self.work = spark, lake, work
         report = write_dataset(
-            work / "landing", rows=rows, files=3, seed=seed, date_format="iso", changes=True
-        )
+            work / "landing", rows=rows, files=3, seed=seed, date_format="iso", changes=True,
+            faults={"bad_date": 0.01, "negative_quantity": 0.01, "unknown_enum": 0.01},
+        )  # fmt: skip
         self.batches = sorted(report.files)
 
     def load_batch(self, indexes: list[int], run_id: str) -> dict:
