@@ -1,0 +1,128 @@
+"""Benchmark: sales events through Kafka -> S3 sink -> pipeline -> gold, versus one batch file.
+
+    .venv/bin/python -m benchmarks.streaming [--events 100000] [--keep]
+
+Stream scenario (fresh workspace): produce --events events to librdkafka's mock
+cluster, run the local S3 sink (connector.json's flush.size), let the twin run the
+trigger, state machine, stream Glue job and dbt. Batch scenario (fresh workspace):
+the same order lines, one per event, as one CSV file dropped into landing/sales/.
+Spark is started before both, so neither pays the JVM start-up.
+Prints events/s produced, files written, executions started, Glue runs, latency
+from the last event produced to gold updated, and both totals (target: streaming
+total within 2x of the batch-file total).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from sales_lake.schema import CANONICAL_HEADER, snake_case
+
+from local_twin.progress import Progress
+from local_twin.spark import local_spark_session
+from local_twin.streaming import stream_events
+from local_twin.twin import Twin
+from local_twin.workspace import Workspace
+from msk_connect.events import generate_events
+
+SEED = 20261126
+
+
+def batch_file_of_events(path: Path, events: int, seed: int = SEED) -> int:
+    """One CSV row per event (its order line), in the canonical 24-column layout."""
+    columns = [snake_case(name) for name in CANONICAL_HEADER]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CANONICAL_HEADER)
+        for event in generate_events(events, seed=seed):
+            line = event["order_line"]
+            writer.writerow([line[c] for c in columns])
+            rows += 1
+    return rows
+
+
+def run_stream(scratch: Path, events: int, progress: Progress) -> dict:
+    workspace = Workspace.at(scratch / "ws-stream", fresh=True)
+    started = time.time()
+    with Twin(workspace, progress=progress) as twin:
+        run = stream_events(twin, events=events, seed=SEED, progress=progress)
+    failed = [r for r in run.executions if r["status"] != "SUCCEEDED"]
+    if failed or not run.executions:
+        raise SystemExit(f"stream scenario: executions {[r['status'] for r in run.executions]}")
+    ends = [r["stopped_at_epoch"] for r in run.executions]
+    glue_runs = sum(1 for r in run.executions if "RunGlueJob" in (r.get("stage_seconds") or {}))
+    return {
+        "events produced": run.delivered,
+        "events/s produced": run.events_per_second,
+        "files written": len(run.objects),
+        "executions started": len(run.executions),
+        "Glue runs": glue_runs,
+        "rows read by Glue": sum(r["metrics"]["counts"]["read"] for r in run.executions),
+        "last event -> gold (s)": run.last_event_to_gold_seconds,
+        "total first event -> gold (s)": max(ends) - started,
+    }
+
+
+def run_batch(scratch: Path, events: int, progress: Progress) -> dict:
+    csv_path = scratch / "batch" / "sales_stream_equivalent.csv"
+    rows = batch_file_of_events(csv_path, events)
+    workspace = Workspace.at(scratch / "ws-batch", fresh=True)
+    with Twin(workspace, progress=progress) as twin:
+        [record] = twin.drop([csv_path])
+    if record["status"] != "SUCCEEDED":
+        raise SystemExit(f"batch scenario: {record['status']}: {record.get('cause')}")
+    return {
+        "rows in the file": rows,
+        "rows read by Glue": record["metrics"]["counts"]["read"],
+        "total drop -> gold (s)": record["drop_to_end_seconds"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch workspaces")
+    args = parser.parse_args()
+    progress = Progress()
+    scratch = Path(tempfile.mkdtemp(prefix="streaming-bench-"))
+    try:
+        progress("starting Spark (excluded from both scenarios)")
+        local_spark_session().range(1).count()
+        stream = run_stream(scratch, args.events, progress)
+        batch = run_batch(scratch, args.events, progress)
+    finally:
+        if args.keep:
+            print(f"\nworkspaces kept in {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print("\nStreaming (mock Kafka -> local S3 sink -> twin)")
+    for key, value in stream.items():
+        print(
+            f"  {key:<32} {value:>14,.1f}"
+            if isinstance(value, float)
+            else f"  {key:<32} {value:>14,}"
+        )
+    print("\nSame rows as one batch CSV (twin drop)")
+    for key, value in batch.items():
+        print(
+            f"  {key:<32} {value:>14,.1f}"
+            if isinstance(value, float)
+            else f"  {key:<32} {value:>14,}"
+        )
+    ratio = stream["total first event -> gold (s)"] / batch["total drop -> gold (s)"]
+    print(
+        f"\nstreaming total / batch total = {ratio:.2f} (target <= 2.0: "
+        f"{'met' if ratio <= 2.0 else 'NOT met'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
