@@ -19,6 +19,7 @@ import runpy
 import sys
 import time
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +49,16 @@ def column_type(spark_type: str) -> str:
     return SNOWFLAKE_TYPES[spark_type]
 
 
+def plain(value):
+    """Values DuckDB's DataFrame scan types per column, not per first value: decimals as
+    text (else the first value's precision is inferred), timestamps without zone."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
 def create_silver_table(connection, name: str, columns, rows: list[dict]) -> None:
     """Create the table with Delta's lower-case names, then bulk-insert the rows through
     write_pandas (fakesnow hands the frame straight to DuckDB; SQL VALUES would go
@@ -58,12 +69,8 @@ def create_silver_table(connection, name: str, columns, rows: list[dict]) -> Non
     ddl = ", ".join(f'"{column}" {column_type(type_)}' for column, type_, _n in columns)
     connection.cursor().execute(f"create table silver.{name} ({ddl})")
     names = [column for column, _t, _n in columns]
-    naive = [
-        {key: value.replace(tzinfo=None) if isinstance(value, datetime) else value
-         for key, value in row.items()}
-        for row in rows
-    ]  # fmt: skip
-    frame = pd.DataFrame(naive, columns=names)
+    frame = pd.DataFrame([{key: plain(value) for key, value in row.items()} for row in rows],
+                         columns=names)  # fmt: skip
     write_pandas(connection, frame, name, schema="SILVER", quote_identifiers=True)
 
 
