@@ -33,7 +33,7 @@ def sample_files(scratch: Path) -> list[Path]:
 
 
 def measure(name: str, files: list[Path], scratch: Path, progress: Progress) -> dict:
-    workspace = Workspace.at(scratch / f"ws-{name}", fresh=True)
+    workspace = Workspace.at(scratch / f"ws-{name.replace(' ', '-')}", fresh=True)
     progress(f"scenario {name}: {len(files)} file(s), {sum(f.stat().st_size for f in files):,} B")
     with Twin(workspace, progress=progress) as twin:
         [record] = twin.drop(files)

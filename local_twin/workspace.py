@@ -54,13 +54,17 @@ class Workspace:
         return self.bucket_path(bucket) / key
 
     def local_uri(self, uri: str) -> str:
-        """s3://bucket/key -> file:///<workspace>/s3/bucket/key (other URIs unchanged)."""
+        """s3://bucket/key -> file:///<workspace>/s3/bucket/key (other URIs unchanged).
+
+        Not percent-encoded: like s3:// URIs, Spark (Hadoop Path) takes the key as is,
+        and would look for a literal '%20' in an encoded one.
+        """
         if not uri.startswith("s3://"):
             return uri
-        return (self.s3_root / uri[len("s3://") :]).as_uri()
+        return "file://" + str(self.s3_root / uri[len("s3://") :])
 
     def lake_uri(self) -> str:
-        return self.bucket_path(LAKE_BUCKET).as_uri()
+        return self.local_uri(f"s3://{LAKE_BUCKET}")
 
     def run_metrics_path(self, run_id: str) -> Path:
         return self.object_path(LAKE_BUCKET, f"runs/{run_id}/metrics.json")
