@@ -1,0 +1,130 @@
+"""Gold-layer benchmark: full build vs incremental build of the dbt project (local target).
+
+    .venv/bin/python -m benchmarks.gold [--rows 1000000] [--batch 10000] [--keep DIR]
+
+Silver is built the production way: generated landing CSVs through the real Glue batch
+job (local Spark). Then, timed:
+  1. a full build from scratch (`python dbt/entrypoint.py`, the ECS task command);
+  2. a 10k-row batch of newer orders through the batch job, then an incremental build.
+Prints both wall times, their ratio (target: incremental <= 25% of full), and the
+slowest dbt nodes of each build from run_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENTRYPOINT = REPO_ROOT / "dbt" / "entrypoint.py"
+TARGET_RATIO = 0.25
+
+
+def say(message: str) -> None:
+    print(f"[gold bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def load_silver(spark, lake: Path, files: list[Path], run_id: str) -> float:
+    from glue_jobs.batch_to_silver import run_batch
+
+    started = time.perf_counter()
+    uris = ",".join(path.as_uri() for path in files)
+    metrics = run_batch(spark, {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": uris})
+    seconds = time.perf_counter() - started
+    say(f"silver {run_id}: {metrics['counts']} in {seconds:.1f}s")
+    return seconds
+
+
+def dbt_build(env: dict[str, str], run_id: str, lake: Path) -> tuple[float, list[dict]]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(ENTRYPOINT)],
+        cwd=ENTRYPOINT.parent,
+        env={**os.environ, **env, "RUN_ID": run_id},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"dbt task {run_id} failed:\n{result.stdout[-3000:]}\n{result.stderr}")
+    run_results = json.loads((lake / "runs" / run_id / "dbt" / "run_results.json").read_text())
+    return seconds, run_results["results"]
+
+
+def slowest(results: list[dict], count: int = 5) -> str:
+    ranked = sorted(results, key=lambda node: node["execution_time"], reverse=True)[:count]
+    return ", ".join(
+        f"{node['unique_id'].split('.')[-1]} {node['execution_time']:.2f}s" for node in ranked
+    )
+
+
+def node_time(results: list[dict], name: str) -> float:
+    return next(node["execution_time"] for node in results if node["unique_id"].endswith(name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+
+    from local_twin.sample_data import write_dataset
+    from local_twin.spark import local_spark_session
+
+    with tempfile.TemporaryDirectory(prefix="gold-bench-") as temporary:
+        work = args.keep or Path(temporary)
+        lake = work / "s3" / "lake-bucket"
+        env = {
+            "DBT_TARGET": "local",
+            "LAKE_URI": lake.as_uri(),
+            "DUCKDB_PATH": str(work / "gold.duckdb"),
+            "DBT_TARGET_PATH": str(work / "dbt_target"),
+        }
+
+        say(f"generating {args.rows:,} rows")
+        report = write_dataset(work / "landing", rows=args.rows, files=10, seed=2026,
+                               date_format="iso", changes=True)  # fmt: skip
+        say(f"generated {report.rows_written:,} rows in {len(report.files)} files; starting Spark")
+        spark = local_spark_session(app_name="gold-benchmark")
+        load_silver(spark, lake, report.files, "bench-silver-1")
+
+        say("full build (from scratch)")
+        full_seconds, full_results = dbt_build(env, "bench-full", lake)
+        say(f"full build: {full_seconds:.1f}s; slowest: {slowest(full_results)}")
+
+        batch = write_dataset(
+            work / "landing-2", rows=args.batch, files=1, seed=2027, date_format="iso",
+            changes=True, start_date=date(2016, 1, 1), days=31, first_row_id=report.next_row_id,
+        )  # fmt: skip
+        load_silver(spark, lake, batch.files, "bench-silver-2")
+
+        say(f"incremental build after {args.batch:,} new rows")
+        incremental_seconds, incremental_results = dbt_build(env, "bench-incremental", lake)
+        say(f"incremental: {incremental_seconds:.1f}s; slowest: {slowest(incremental_results)}")
+
+        ratio = incremental_seconds / full_seconds
+        fact_full = node_time(full_results, "model.sales_gold.fact_sales")
+        fact_incremental = node_time(incremental_results, "model.sales_gold.fact_sales")
+        print()
+        print(f"silver rows                 {args.rows:>10,}   new batch {args.batch:,}")
+        print(f"full build (wall)           {full_seconds:>10.1f} s")
+        print(f"incremental build (wall)    {incremental_seconds:>10.1f} s")
+        print(f"ratio incremental / full    {ratio:>10.1%}   target <= {TARGET_RATIO:.0%}")
+        print(f"fact_sales model full       {fact_full:>10.2f} s")
+        print(f"fact_sales model incr.      {fact_incremental:>10.2f} s")
+        print(f"fact_sales ratio            {fact_incremental / fact_full:>10.1%}")
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
