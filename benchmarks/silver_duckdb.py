@@ -121,12 +121,13 @@ def duckdb_reference(source: Path, out: Path) -> tuple[float, dict]:
     )
     con.execute(
         f"""COPY (SELECT line, reasons FROM checked WHERE len(reasons) > 0
-                  UNION ALL SELECT line, ['malformed_record'] FROM reject_errors)
+                  UNION ALL SELECT DISTINCT line, ['malformed_record'] FROM reject_errors)
             TO '{out / "quarantine.parquet"}' (FORMAT parquet)"""
     )
     seconds = time.perf_counter() - started
     counts = con.execute(
-        f"""SELECT (SELECT count(*) FROM raw) + (SELECT count(*) FROM reject_errors) AS read,
+        f"""SELECT (SELECT count(*) FROM raw)
+                   + (SELECT count(DISTINCT line) FROM reject_errors) AS read,
                    (SELECT count(*) FROM '{out / "silver.parquet"}') AS silver,
                    (SELECT count(*) FROM '{out / "quarantine.parquet"}') AS quarantined"""
     ).fetchone()

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 from sales_lake import conform, dates, delta_tables, uris
+from sales_lake.bronze_csv import parse_file
 from sales_lake.bronze_reader import Source, read_bronze
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS
@@ -126,17 +127,22 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         clock = time.monotonic()
         merged = delta_tables.MergeCounts(0, 0, 0)
         if totals["valid"]:
-            sales = delta_tables.clustered_by_row_id(
-                conform.latest_per_row_id(conform.silver_rows(conformed, lineage)),
-                totals["distinct_valid"],
+            # Range-partitioning first serves both the dedupe window and the file layout.
+            silver = conform.silver_rows(conformed, lineage).repartitionByRange(
+                delta_tables.range_partitions(totals["distinct_valid"]), "row_id"
             )
-            merged = delta_tables.merge_sales(
-                spark, paths["sales"], sales, (totals["min_row_id"], totals["max_row_id"])
-            )
+            with delta_tables.source_not_materialized(spark):
+                merged = delta_tables.merge_sales(
+                    spark,
+                    paths["sales"],
+                    conform.latest_per_row_id(silver),
+                    (totals["min_row_id"], totals["max_row_id"]),
+                )
         if totals["quarantined"]:
-            delta_tables.merge_quarantine(
-                spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)
-            )
+            with delta_tables.source_not_materialized(spark):
+                delta_tables.merge_quarantine(
+                    spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)
+                )
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:
         fields.unpersist()
@@ -191,8 +197,16 @@ def run_batch(spark, args: dict) -> dict:
     delta_tables.ensure_table(spark, paths["quarantine"], QUARANTINE_COLUMNS)
     sources, missing = resolve_sources(args)
     metrics.rejected_files.extend(missing)
-    if sources:
-        _load(spark, sources, paths, metrics)
+    # Spark's file sources skip zero-byte files: say what they are here instead.
+    readable = [s for s in sources if s.size > 0]
+    if readable:
+        _load(spark, readable, paths, metrics)
+    empty = parse_file(b"").summary
+    metrics.sources.extend(
+        {"uri": s.uri, "version": s.version, "rows_read": 0, "date_format": None,
+         "encoding": None, "compression": None, "outcome": empty.outcome, "notes": empty.notes}
+        for s in sources if s.size == 0
+    )  # fmt: skip
     metrics.sources.extend(
         {"uri": m["uri"], "version": None, "rows_read": 0, "date_format": None,
          "encoding": None, "compression": None, "outcome": "missing", "notes": [m["detail"]]}

@@ -10,6 +10,7 @@ and tools still need copy-on-write tables.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
@@ -85,14 +86,38 @@ def _merge_counts(result, table) -> MergeCounts:
     )
 
 
+def range_partitions(row_count: int) -> int:
+    return max(1, math.ceil(row_count / ROWS_PER_FILE))
+
+
 def clustered_by_row_id(rows, row_count: int):
     """Range-partition and sort by row_id so each written file covers one row_id range.
 
     Files then carry tight min/max stats: a later MERGE skips files outside the
     incoming row_id range and rewrites only the few files holding updated rows.
     """
-    parts = max(1, math.ceil(row_count / ROWS_PER_FILE))
-    return rows.repartitionByRange(parts, "row_id").sortWithinPartitions("row_id")
+    return rows.repartitionByRange(range_partitions(row_count), "row_id").sortWithinPartitions(
+        "row_id"
+    )
+
+
+@contextmanager
+def source_not_materialized(spark):
+    """MERGE without Delta's defensive copy of the source, for sources the caller cached.
+
+    Delta copies a source it cannot prove deterministic (ours starts in Python); the
+    job's source is a persisted DataFrame, so the copy only costs time.
+    """
+    key = "spark.databricks.delta.merge.materializeSource"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, "none")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
 
 
 def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts:
