@@ -144,16 +144,19 @@ def generate_events(
     mix = mix or EventMix()
     moment = start or datetime.now(UTC)
     live: dict[int, dict] = {}
+    live_ids: list[int] = []  # same rows as `live`, for O(1) random picks
     next_row_id = first_row_id
     for index in range(count):
         moment += timedelta(milliseconds=rng.randint(1, 20))
         roll = rng.random()
         event_id = str(uuid.uuid5(_NAMESPACE, f"{seed}:{index}"))
         if live and roll < mix.cancel_ratio:
-            line = live.pop(rng.choice(list(live)))
+            position = rng.randrange(len(live_ids))
+            live_ids[position], live_ids[-1] = live_ids[-1], live_ids[position]
+            line = live.pop(live_ids.pop())
             yield make_event("order_line_cancelled", line, moment, event_id)
         elif live and roll < mix.cancel_ratio + mix.update_ratio:
-            row_id = rng.choice(list(live))
+            row_id = live_ids[rng.randrange(len(live_ids))]
             line = dict(live[row_id])
             unit = Decimal(line["sales"]) / line["quantity"] / (1 - Decimal(line["discount"]))
             line.update(reprice(rng, unit, rng.randint(1, 9)))
@@ -163,5 +166,6 @@ def generate_events(
             order_id = f"ST-{moment.year}-{next_row_id // 3:08d}"  # ~3 lines per order
             line = random_order_line(rng, next_row_id, order_id, moment.date())
             live[next_row_id] = line
+            live_ids.append(next_row_id)
             next_row_id += 1
             yield make_event("order_line_created", line, moment, event_id)

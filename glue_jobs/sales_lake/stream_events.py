@@ -198,16 +198,23 @@ def typed_rows(events: DataFrame) -> DataFrame:
 
 
 def rank_events(rows: DataFrame) -> DataFrame:
-    """Add `outcome` duplicate/superseded, or NULL for the newest event of each row."""
-    first_of_id = Window.partitionBy("event_id").orderBy("source_uri", "line_number")
-    newest_of_row = Window.partitionBy("row_id").orderBy(
-        F.col("event_time").desc(), F.col("event_id").desc()
+    """Add `outcome`: NULL for the newest event of each row, `duplicate` for another copy
+    of an event id already ranked, `superseded` for an older event of the row.
+
+    One window (one shuffle): copies of an event share its time and id, so they sort
+    next to each other within the row.
+    """
+    newest_first = Window.partitionBy("row_id").orderBy(
+        F.col("event_time").desc(), F.col("event_id").desc(), "source_uri", "line_number"
     )
-    ranked = rows.withColumn("_copy", F.row_number().over(first_of_id))
-    unique = ranked.where("_copy = 1").withColumn("_rank", F.row_number().over(newest_of_row))
-    duplicates = ranked.where("_copy > 1").withColumn("outcome", F.lit("duplicate"))
-    unique = unique.withColumn("outcome", F.when(F.col("_rank") > 1, F.lit("superseded")))
-    return unique.drop("_rank", "_copy").unionByName(duplicates.drop("_copy"))
+    rank = F.row_number().over(newest_first)
+    previous_id = F.lag("event_id").over(newest_first)
+    outcome = (
+        F.when(rank == 1, F.lit(None).cast("string"))
+        .when(previous_id == F.col("event_id"), F.lit("duplicate"))
+        .otherwise(F.lit("superseded"))
+    )
+    return rows.withColumn("outcome", outcome)
 
 
 def newer_than_stored(
