@@ -33,19 +33,19 @@ class GlueSilverFeed:
                                       "source_uris": uris})  # fmt: skip
 
     def stream_changes(self, run_id: str, cancel: list[dict], update: list[dict]) -> dict:
-        """Write what the stream job writes for cancellations (is_deleted, event lineage)
-        and updated after-images (new content and record_hash): a Delta MERGE on row_id
-        with the silver library's record_hash. Not through the stream job (it has its
-        own tests): gold only needs the rows it leaves behind."""
+        """Write what the stream job writes: cancellations set is_deleted, updates bring
+        a new after-image and record_hash, both stamp event lineage and ingested_at (the
+        run start). A Delta MERGE on row_id with the silver library's record_hash; not
+        through the stream job (it has its own tests): gold only needs its rows."""
         from delta.tables import DeltaTable as SparkDeltaTable
         from sales_lake.conform import record_hash
         from sales_lake.schema import ddl
 
-        moment = datetime(2030, 1, 1, tzinfo=UTC)
+        moment, now = datetime(2030, 1, 1, tzinfo=UTC), datetime.now(UTC)
         changed = [{**row, "is_deleted": True} for row in cancel] + update
         changed = [
             {**row, "run_id": run_id, "source_kind": "stream", "event_id": f"{run_id}-{index}",
-             "event_time": moment + timedelta(seconds=index)}
+             "event_time": moment + timedelta(seconds=index), "ingested_at": now}
             for index, row in enumerate(changed)
         ]  # fmt: skip
         names = [name for name, _type, _nullable in SALES_COLUMNS]

@@ -301,4 +301,4 @@ def test_compiled_snowflake_sql_parses_with_sqlglot(fakesnow_build):
     for path in compiled:
         sqlglot.parse(path.read_text(), read="snowflake", error_level=sqlglot.ErrorLevel.RAISE)
     fact = next(p for p in compiled if "compiled" in p.parts and p.name == "fact_sales.sql")
-    assert "existing_facts" in fact.read_text(), "the incremental branch was compiled"
+    assert "written_since_last_run" in fact.read_text(), "the incremental branch was compiled"

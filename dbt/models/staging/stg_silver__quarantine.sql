@@ -1,4 +1,5 @@
-{#- The only reader of silver/quarantine. -#}
+{#- The only reader of silver/quarantine (small: rebuilt as a table every run). -#}
+{{ config(materialized='table') }}
 with source as (
     select * from {{ source('silver', 'quarantine') }}
 ),

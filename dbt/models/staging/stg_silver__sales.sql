@@ -1,8 +1,29 @@
 {#- The only reader of silver/sales: typed, named once, plus the store natural
     key. Keeps soft-deleted rows (is_deleted) because the fact must see them to
-    remove them; every downstream model filters on it. -#}
+    remove them; every downstream model filters on it.
+
+    Incremental: only silver rows written since the last run are read and merged
+    (ingested_at >= the newest ingested_at staged, minus var silver_lookback_minutes).
+    Silver jobs stamp every row they write with their run's start time and writers
+    are serialized, so nothing written later can carry an older stamp. The test
+    assert_staging_mirrors_silver compares this copy with silver on every build; if
+    it ever fails, `--full-refresh` rebuilds from scratch. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='row_id',
+    incremental_strategy='merge',
+    on_schema_change='fail'
+) }}
+
 with source as (
     select * from {{ source('silver', 'sales') }}
+    {% if is_incremental() %}
+    where {{ silver_column('ingested_at') }} >= (
+        select {{ dbt.dateadd('minute', -1 * var('silver_lookback_minutes'),
+                              'coalesce(max(ingested_at), ' ~ start_of_time() ~ ')') }}
+        from {{ this }}
+    )
+    {% endif %}
 ),
 
 typed as (
