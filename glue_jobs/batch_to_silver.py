@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
-from sales_lake import conform, dates, delta_tables, uris
+from sales_lake import conform, delta_tables, uris
 from sales_lake.bronze_csv import parse_file
 from sales_lake.bronze_reader import Source, read_bronze
 from sales_lake.run_metrics import RunMetrics
@@ -92,43 +92,31 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         "run_id": F.lit(metrics.run_id),
         "ingested_at": F.lit(metrics.started_at).cast("timestamp"),
     }
-    fields = conform.split_fields(read_bronze(spark, sources)).persist(StorageLevel.MEMORY_AND_DISK)
-    conformed = None
+    # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
+    conformed = conform.conform(conform.split_fields(read_bronze(spark, sources)))
+    conformed = conformed.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        # One pass over the parsed files yields both their summaries and date evidence.
-        per_file = dates.date_evidence(
-            fields, conform.DATE_COLUMNS, F.max("file_summary").alias("file_summary")
-        )
-        summaries, evidence = {}, {}
-        for r in per_file.collect():
-            evidence[r.source_index] = r.asDict()
-            summaries[r.source_index] = json.loads(r.file_summary) if r.file_summary else {}
-        metrics.timings_seconds["read"] = time.monotonic() - clock
-        clock = time.monotonic()
-        formats = {
-            s.index: dates.decide(evidence.get(s.index, {}), conform.DATE_COLUMNS) for s in sources
-        }
-        conformed = conform.conform(
-            fields.where("row_kind = 'record'"),
-            {i: f.order for i, f in formats.items()},
-            {i: f.label for i, f in formats.items()},
-        ).persist(StorageLevel.MEMORY_AND_DISK)
-        valid = conform.is_valid()
+        is_record = F.col("row_kind") == "record"
+        valid = is_record & conform.is_valid()
         totals = conformed.agg(
-            F.count(F.lit(1)).alias("read"),
-            F.count(F.when(~valid, 1)).alias("quarantined"),
+            F.count(F.when(is_record, 1)).alias("read"),
+            F.count(F.when(is_record & ~conform.is_valid(), 1)).alias("quarantined"),
             F.count(F.when(valid, 1)).alias("valid"),
             F.countDistinct(F.when(valid, F.col("t_row_id"))).alias("distinct_valid"),
             F.min(F.when(valid, F.col("t_row_id"))).alias("min_row_id"),
             F.max(F.when(valid, F.col("t_row_id"))).alias("max_row_id"),
         ).first()
-        fields.unpersist()
+        metrics.timings_seconds["read"] = time.monotonic() - clock
+        clock = time.monotonic()
+        file_rows = conformed.where(~is_record).select("source_index", "file_summary")
+        summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows.collect()}
+        records = conformed.where(is_record)
         metrics.timings_seconds["transform"] = time.monotonic() - clock
         clock = time.monotonic()
         merged = delta_tables.MergeCounts(0, 0, 0)
         if totals["valid"]:
             # Range-partitioning first serves both the dedupe window and the file layout.
-            silver = conform.silver_rows(conformed, lineage).repartitionByRange(
+            silver = conform.silver_rows(records, lineage).repartitionByRange(
                 delta_tables.range_partitions(totals["distinct_valid"]), "row_id"
             )
             with delta_tables.source_not_materialized(spark):
@@ -141,13 +129,11 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         if totals["quarantined"]:
             with delta_tables.source_not_materialized(spark):
                 delta_tables.merge_quarantine(
-                    spark, paths["quarantine"], conform.quarantine_rows(conformed, lineage)
+                    spark, paths["quarantine"], conform.quarantine_rows(records, lineage)
                 )
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:
-        fields.unpersist()
-        if conformed is not None:
-            conformed.unpersist()
+        conformed.unpersist()
 
     distinct_valid = int(totals["distinct_valid"])
     metrics.counts.update(
@@ -165,7 +151,7 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
                 "uri": source.uri,
                 "version": source.version,
                 "rows_read": summary.get("records", 0),
-                "date_format": formats[source.index].label,
+                "date_format": summary.get("date_format"),
                 "encoding": summary.get("encoding"),
                 "compression": summary.get("compression"),
                 "outcome": summary.get("outcome"),

@@ -20,7 +20,7 @@ from sales_lake.uris import normalize
 
 PARSED_SCHEMA = (
     "row_kind STRING, source_index INT, line_number BIGINT, raw_record STRING, "
-    "field_count INT, issue STRING, file_summary STRING"
+    "field_count INT, issue STRING, date_order STRING, date_format STRING, file_summary STRING"
 )
 ARROW_SCHEMA = pa.schema(
     [
@@ -30,6 +30,8 @@ ARROW_SCHEMA = pa.schema(
         ("raw_record", pa.string()),
         ("field_count", pa.int32()),
         ("issue", pa.string()),
+        ("date_order", pa.string()),
+        ("date_format", pa.string()),
         ("file_summary", pa.string()),
     ]
 )
@@ -65,6 +67,8 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
                 raws.slice(start, size),
                 counts.slice(start, size),
                 issues.slice(start, size),
+                pa.array([parsed.date_order] * size, type=pa.string()),
+                pa.array([parsed.summary.date_format] * size, type=pa.string()),
                 pa.nulls(size, type=pa.string()),
             ],
             schema=ARROW_SCHEMA,
@@ -77,6 +81,8 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
             pa.array([0], type=pa.int64()),
             pa.nulls(1, type=pa.string()),
             pa.array([0], type=pa.int32()),
+            pa.nulls(1, type=pa.string()),
+            pa.nulls(1, type=pa.string()),
             pa.nulls(1, type=pa.string()),
             pa.array([summary]),
         ],

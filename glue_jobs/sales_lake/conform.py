@@ -69,27 +69,14 @@ def _rule(code: str, failed: Column, detail: Column | str) -> tuple[str, Column,
     return code, failed, detail if isinstance(detail, Column) else F.lit(detail)
 
 
-def conform(records: DataFrame, date_orders: dict[int, str | None], labels: dict) -> DataFrame:
+def conform(records: DataFrame) -> DataFrame:
     """Add typed columns (`t_<name>`), `reason_codes` and `reason_detail`.
 
-    `date_orders` / `labels`: per source index, from `dates.decide`.
+    Dates are read in each record's file order (`date_order`, detected by the reader
+    over the whole file; `date_format` is its label for messages).
     """
-    order = (
-        F.element_at(
-            F.create_map(*[F.lit(x) for k, v in date_orders.items() for x in (k, v or "")]),
-            F.col("source_index"),
-        )
-        if date_orders
-        else F.lit("")
-    )
-    label = (
-        F.element_at(
-            F.create_map(*[F.lit(x) for k, v in labels.items() for x in (k, v or "none")]),
-            F.col("source_index"),
-        )
-        if labels
-        else F.lit("none")
-    )
+    order = F.coalesce(F.col("date_order"), F.lit(""))
+    label = F.coalesce(F.col("date_format"), F.lit("none"))
     c = F.col
     typed = {
         "row_id": F.when(c("row_id").rlike(r"^\d{1,18}$"), c("row_id").cast("bigint")),

@@ -6,13 +6,16 @@ a file is day-first if some value has a first number > 12 and none has a second
 number > 12 (and vice versa). Conflicting files follow the majority and the
 minority fails to parse (quarantined); files with no evidence quarantine their
 ambiguous values instead of guessing. ISO values are always unambiguous.
+
+The evidence is counted by the reader (`bronze_csv.date_evidence`), where the whole
+file is at hand; `decide` turns it into the file's format and `parse_date` applies it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
@@ -37,35 +40,13 @@ def _parts(value: Column) -> tuple[Column, Column, Column]:
     return first, sep, second
 
 
-def date_evidence(records: DataFrame, columns: tuple[str, ...], *extra: Column) -> DataFrame:
-    """Per source: votes for day-first / month-first, ISO count and separators seen.
-
-    `extra` aggregations ride along, so callers need no second pass over the data.
-    """
-    aggs = list(extra)
-    for name in columns:
-        value = F.col(name)
-        first, sep, second = _parts(value)
-        a, b = first.cast("int"), second.cast("int")
-        is_dm = value.rlike(DAY_MONTH)
-        aggs += [
-            F.sum((is_dm & (a > 12) & (b <= 12)).cast("int")).alias(f"{name}__dmy"),
-            F.sum((is_dm & (b > 12) & (a <= 12)).cast("int")).alias(f"{name}__mdy"),
-            F.sum((is_dm & (a <= 12) & (b <= 12) & (a != b)).cast("int")).alias(f"{name}__amb"),
-            F.sum(value.rlike(ISO).cast("int")).alias(f"{name}__iso"),
-            F.collect_set(F.when(is_dm, sep)).alias(f"{name}__seps"),
-            F.min(F.when(is_dm, F.length(first))).alias(f"{name}__width"),
-        ]
-    return records.groupBy("source_index").agg(*aggs)
-
-
 def decide(evidence: dict, columns: tuple[str, ...]) -> DateFormat:
     """Turn one evidence row into the file's date format (pure Python)."""
     dmy = sum(evidence.get(f"{c}__dmy") or 0 for c in columns)
     mdy = sum(evidence.get(f"{c}__mdy") or 0 for c in columns)
     amb = sum(evidence.get(f"{c}__amb") or 0 for c in columns)
     iso = sum(evidence.get(f"{c}__iso") or 0 for c in columns)
-    seps = sorted({s for c in columns for s in (evidence.get(f"{c}__seps") or [])})
+    seps = [s for c in columns for s in (evidence.get(f"{c}__seps") or [])]  # most used first
     widths = [evidence.get(f"{c}__width") for c in columns]
     width = min((w for w in widths if w), default=2)  # any 1-digit value: not zero-padded
     sep = seps[0] if seps else "/"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
 from sales_lake import conform, dates
+from sales_lake.bronze_csv import detect_date_format
 from sales_lake.bronze_reader import PARSED_SCHEMA
 
 from tests.glue_jobs.csv_fixtures import row
@@ -17,9 +19,11 @@ pytestmark = pytest.mark.spark
 DATES = conform.DATE_COLUMNS
 
 
-def _records(spark, lines, *, source=0, first_line=2, issue=None, field_count=24):
+def _records(spark, lines, *, source=0, first_line=2, issue=None, field_count=24, fmt=None):
+    """Reader output for `lines`; the date format is detected as the reader does."""
+    fmt = fmt or detect_date_format(pa.array(lines))
     data = [
-        ("record", source, n, raw, field_count, issue, None)
+        ("record", source, n, raw, field_count, issue, fmt.order, fmt.label, None)
         for n, raw in enumerate(lines, first_line)
     ]
     return conform.split_fields(spark.createDataFrame(data, PARSED_SCHEMA))
@@ -42,19 +46,15 @@ def detected(spark):
            row(22, order_date="3/4/2012", ship_date="3/6/2012")]  # fmt: skip
     ambiguous = [row(23, order_date="03/04/2012", ship_date="05/05/2012")]
     iso = [row(24, order_date="2012-07-31 00:00:00", ship_date="2012-08-02")]
-    records = (
-        _records(spark, dmy)
-        .union(_records(spark, [row(9)[:60]], first_line=10, field_count=5))
-        .union(_records(spark, [row(10)], first_line=11, issue="header_mismatch"))
-        .union(_records(spark, mdy, source=1))
-        .union(_records(spark, ambiguous, source=2))
-        .union(_records(spark, iso, source=3))
-    )
-    evidence = {r.source_index: r.asDict() for r in dates.date_evidence(records, DATES).collect()}
-    formats = {i: dates.decide(evidence[i], DATES) for i in evidence}
-    out = conform.conform(
-        records, {i: f.order for i, f in formats.items()}, {i: f.label for i, f in formats.items()}
-    )
+    files = [dmy, mdy, ambiguous, iso]
+    formats = {i: detect_date_format(pa.array(lines)) for i, lines in enumerate(files)}
+    records = _records(spark, dmy)
+    records = records.union(
+        _records(spark, [row(9)[:60]], first_line=10, field_count=5, fmt=formats[0])
+    ).union(_records(spark, [row(10)], first_line=11, issue="header_mismatch", fmt=formats[0]))
+    for i in (1, 2, 3):
+        records = records.union(_records(spark, files[i], source=i))
+    out = conform.conform(records)
     return formats, {(r.source_index, r.line_number): r for r in out.collect()}
 
 
@@ -147,8 +147,8 @@ def test_dates_detected_per_file_and_parsed_by_that_files_order(detected):
 def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
     lines = [row(1), row(2), row(1, sales="300"), row(2)]
     records = _records(spark, lines)
-    later = _records(spark, [row(1, sales="400")]).withColumn("source_index", F.lit(1))
-    conformed = conform.conform(records.union(later), {0: "dmy", 1: "dmy"}, {})
+    later = _records(spark, [row(1, sales="400")], source=1, fmt=dates.DateFormat("dmy", None))
+    conformed = conform.conform(records.union(later))
     lineage = {
         "source_uri": F.concat(F.lit("file:///f"), F.col("source_index").cast("string")),
         "source_version": F.lit(None).cast("string"),
