@@ -7,7 +7,7 @@ fakesnow patches `snowflake.connector.connect` in this process, so dbt-snowflake
 in-process (the entry point is executed with runpy). The silver tables are created as
 plain tables holding the lake's silver rows, with the lower-case quoted column names
 Delta Direct tables have; the Iceberg DDL is skipped (nop) as fakesnow cannot run it.
-Afterwards `dbt compile` renders the incremental branch of fact_sales for sqlglot, and
+Afterwards `dbt compile` renders the incremental branches (staging, fact) for sqlglot, and
 a summary of the built gold tables is written to <work>/summary.json.
 """
 
@@ -136,6 +136,7 @@ def main(lake: Path, work: Path) -> int:
             [
                 "compile",
                 "--select",
+                "stg_silver__sales",
                 "fact_sales",
                 "--project-dir",
                 str(ENTRYPOINT.parent),

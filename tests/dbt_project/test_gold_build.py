@@ -272,6 +272,7 @@ def test_prod_target_builds_on_fakesnow_with_the_same_gold(fakesnow_build, story
     summary = json.loads((fakesnow_build / "summary.json").read_text())
     duck = story.gold["g6"]
     facts = duck["fact_sales"]
+    assert summary["compiled_incremental"]
     count, sales, profit = summary["fact"]
     assert count == len(facts)
     assert Decimal(sales) == sum(row[FACT_SALES] for row in facts)
@@ -300,5 +301,6 @@ def test_compiled_snowflake_sql_parses_with_sqlglot(fakesnow_build):
     assert len(compiled) > 100
     for path in compiled:
         sqlglot.parse(path.read_text(), read="snowflake", error_level=sqlglot.ErrorLevel.RAISE)
-    fact = next(p for p in compiled if "compiled" in p.parts and p.name == "fact_sales.sql")
-    assert "written_since_last_run" in fact.read_text(), "the incremental branch was compiled"
+    incremental = {p.name: p.read_text() for p in compiled if "compiled" in p.parts}
+    assert "written_since_last_run" in incremental["fact_sales.sql"], "incremental fact compiled"
+    assert "max(ingested_at)" in incremental["stg_silver__sales.sql"], "incremental staging too"
