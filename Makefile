@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make demo` and `make test`; both run
 # `scripts/setup.sh` first, which installs everything idempotently.
-.PHONY: setup demo test lint bench synth
+.PHONY: setup demo test lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
 
 VENV := .venv/bin
 
@@ -21,3 +21,7 @@ lint: setup
 
 synth: setup
 	@npx --no-install cdk synth --quiet
+
+# Benchmarks print figures (they are not tests): one target per issue's benchmark.
+bench-generator bench-silver bench-gold bench-pipeline bench-streaming: bench-%: setup
+	@$(VENV)/python -m benchmarks.$*

@@ -37,7 +37,7 @@ jars_fp=$(fingerprint scripts/spark-jars.pom.xml)
 if [ "$(cat "$jars_stamp" 2>/dev/null)" != "$jars_fp" ]; then
   step "resolving Delta Lake jars with Maven into .cache/jars"
   rm -rf .cache/jars
-  mvn --batch-mode --quiet -f scripts/spark-jars.pom.xml dependency:copy-dependencies \
+  mvn --batch-mode --quiet -Dstyle.color=never -f scripts/spark-jars.pom.xml dependency:copy-dependencies \
     -DoutputDirectory="$PWD/.cache/jars" -DexcludeTransitive=true
   echo "$jars_fp" > "$jars_stamp"
 else
