@@ -53,13 +53,40 @@ def dataset(rows: int, **options) -> tuple[Path, int]:
     return report.files[0], report.next_row_id
 
 
+def _cpu_seconds_of_tree(root_pid: int) -> float:
+    """user+system CPU of a process and all its descendants (JVM + Python workers)."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, stack = 0.0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0.0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
 def run_job(spark, source: Path, lake: Path, run_id: str) -> tuple[float, dict]:
+    """Wall seconds of one job run; metrics get a `cpu_seconds` (JVM + Python workers)."""
     from glue_jobs.batch_to_silver import run_batch
 
+    jvm_pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
+    cpu = _cpu_seconds_of_tree(jvm_pid) + time.process_time()
     started = time.perf_counter()
     metrics = run_batch(
         spark, {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": source.as_uri()}
     )
+    metrics["cpu_seconds"] = _cpu_seconds_of_tree(jvm_pid) + time.process_time() - cpu
     return time.perf_counter() - started, metrics
 
 
@@ -100,12 +127,15 @@ def main(argv: list[str] | None = None) -> int:
         source = files[rows][0]
         say(f"Spark job on {rows:,} rows ({source.stat().st_size / 1e6:.0f} MB) ...")
         spark_s, metrics = run_job(spark, source, fresh(WORK / f"lake-{rows}"), f"bench-{rows}")
-        say(f"  spark {spark_s:.1f}s  counts={metrics['counts']}")
+        cpu = metrics["cpu_seconds"]
+        say(f"  spark {spark_s:.1f}s (cpu {cpu:.1f}s) counts={metrics['counts']}")
         say(f"  phases {metrics['timings_seconds']}")
         say(f"DuckDB reference on {rows:,} rows ...")
+        duck_cpu = time.process_time()
         duck_s, duck_counts = duckdb_reference(source, fresh(WORK / f"duckdb-{rows}"))
-        say(f"  duckdb {duck_s:.1f}s  counts={duck_counts}")
-        results.append((rows, spark_s, duck_s))
+        duck_cpu = time.process_time() - duck_cpu
+        say(f"  duckdb {duck_s:.1f}s (cpu {duck_cpu:.1f}s) counts={duck_counts}")
+        results.append((rows, spark_s, duck_s, metrics["cpu_seconds"], duck_cpu))
 
     say(f"MERGE {args.incremental:,} rows into silver holding {largest:,} rows ...")
     full_s, full = run_job(spark, increment, WORK / f"lake-{largest}", "bench-incremental")
@@ -116,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n== bronze -> silver (excluding JVM start-up {jvm:.1f}s, warm-up {warm:.1f}s) ==")
     print(f"{'rows':>10} {'spark s':>8} {'spark rows/s':>13} {'duckdb s':>9} "
-          f"{'duckdb rows/s':>14} {'ratio':>6}")  # fmt: skip
-    for rows, spark_s, duck_s in results:
+          f"{'duckdb rows/s':>14} {'ratio':>6} {'spark cpu':>10} {'duckdb cpu':>11} "
+          f"{'cpu ratio':>9}")  # fmt: skip
+    for rows, spark_s, duck_s, spark_cpu, duck_cpu in results:
         print(f"{rows:>10,} {spark_s:>8.1f} {rows / spark_s:>13,.0f} {duck_s:>9.1f} "
-              f"{rows / duck_s:>14,.0f} {spark_s / duck_s:>5.1f}x")  # fmt: skip
+              f"{rows / duck_s:>14,.0f} {spark_s / duck_s:>5.1f}x {spark_cpu:>10.1f} "
+              f"{duck_cpu:>11.1f} {spark_cpu / max(duck_cpu, 1e-9):>8.1f}x")  # fmt: skip
     merge_full = full["timings_seconds"]["merge"]
     merge_empty = empty["timings_seconds"]["merge"]
     print(f"\n== incremental MERGE of {args.incremental:,} rows ==")

@@ -94,7 +94,7 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
     }
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
     conformed = conform.conform(conform.split_fields(read_bronze(spark, sources)))
-    conformed = conformed.persist(StorageLevel.MEMORY_AND_DISK)
+    conformed = conform.for_cache(conformed).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         is_record = F.col("row_kind") == "record"
         valid = is_record & conform.is_valid()

@@ -233,6 +233,17 @@ def conform(records: DataFrame) -> DataFrame:
     )
 
 
+def for_cache(conformed: DataFrame) -> DataFrame:
+    """The columns later steps read, slimmed for caching.
+
+    Raw text of typed fields is dropped (the typed value is kept) and the raw record
+    is kept only where quarantine needs it: the cache holds about half the bytes.
+    """
+    typed_raw = {c[len("t_") :] for c in conformed.columns if c.startswith("t_")}
+    keep = [c for c in conformed.columns if c not in typed_raw and c != "raw_record"]
+    return conformed.select(*keep, F.when(~is_valid(), F.col("raw_record")).alias("raw_record"))
+
+
 def _reasons(rules: list[tuple[str, Column, Column]], part: int) -> Column:
     """Array of the codes (part 1) or details (part 2) of the rules that failed."""
     values = [

@@ -27,9 +27,10 @@ TABLE_PROPERTIES: dict[str, str] = {
     "delta.minWriterVersion": "2",
 }
 
-# ~100k rows (~10 MB of Parquet) per file: small enough that a MERGE touching a
-# few recent rows rewrites little, large enough for S3 and for Snowflake scans.
-ROWS_PER_FILE = 100_000
+# ~50k rows (~5 MB of Parquet) per file: small enough that a MERGE correcting a few
+# recent rows rewrites little (deletion vectors are off for Snowflake/delta-rs), large
+# enough for S3 listing and Snowflake scans; OPTIMIZE can compact cold ranges later.
+ROWS_PER_FILE = 50_000
 
 QUARANTINE_KEY = (
     "t.source_uri = s.source_uri AND t.source_version <=> s.source_version "
