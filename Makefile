@@ -3,6 +3,9 @@
 .PHONY: setup demo test lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
 
 VENV := .venv/bin
+# The machines this targets ship Node 20; jsii (behind aws-cdk-lib) still works on it but
+# prints a large end-of-life banner on every synthesis.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 setup:
 	@scripts/setup.sh
