@@ -9,7 +9,7 @@ none of the first three together. So the job reads each object whole
 this module, running in the executors, only does the cheap, sequential part:
 
     bytes -> decompress -> decode -> physical lines -> records (line number, raw text,
-    field count) + a file summary.
+    field count) + the file's date order + a file summary.
 
 Splitting a record into fields is left to Spark's `from_csv` (JVM speed), and the
 line/field bookkeeping is vectorised with pyarrow (on Glue 5.0: pyarrow 17). A
