@@ -3,9 +3,10 @@
     remove them; every downstream model filters on it.
 
     Incremental: only silver rows written since the last run are read and merged
-    (ingested_at >= the newest ingested_at staged, minus var silver_lookback_minutes).
-    Silver jobs stamp every row they write with their run's start time and writers
-    are serialized, so nothing written later can carry an older stamp. The test
+    (ingested_at > the newest ingested_at staged, minus var silver_lookback_minutes).
+    Silver jobs stamp every row they write with their run's start time, a run
+    commits atomically and writers are serialized, so a later run's rows carry a
+    strictly newer stamp and the newest staged run is always staged completely. The test
     assert_staging_mirrors_silver compares this copy with silver on every build; if
     it ever fails, `--full-refresh` rebuilds from scratch. -#}
 {{ config(
@@ -18,7 +19,7 @@
 with source as (
     select * from {{ source('silver', 'sales') }}
     {% if is_incremental() %}
-    where {{ silver_column('ingested_at') }} >= (
+    where {{ silver_column('ingested_at') }} > (
         select {{ dbt.dateadd('minute', -1 * var('silver_lookback_minutes'),
                               'coalesce(max(ingested_at), ' ~ start_of_time() ~ ')') }}
         from {{ this }}

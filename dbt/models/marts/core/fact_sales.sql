@@ -4,7 +4,7 @@
     Incremental == full refresh. A fact row is a function of its silver row and
     of the versions of its customer, product and store, and the versions of a
     natural key depend only on that key's silver rows. The silver rows written
-    since the last run (ingested_at >= the newest silver_ingested_at here: new,
+    since the last run (ingested_at > the newest silver_ingested_at here: new,
     updated, soft-deleted) change keys on their order date d, for both their new
     values and the old values this table holds, and a key's version boundaries
     can only move on or after d. So the rows to rebuild are every live row of an
@@ -32,7 +32,7 @@ live_sales as (
 written_since_last_run as (
     select row_id, customer_id, product_id, store_nk, order_date
     from staged_sales
-    where ingested_at >= (
+    where ingested_at > (
         select coalesce(max(silver_ingested_at), {{ start_of_time() }}) from {{ this }}
     )
 ),
