@@ -28,6 +28,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sales_lake import delta_tables, uris
@@ -101,12 +102,26 @@ def _quarantine_rows(checked: DataFrame) -> DataFrame:
     )
 
 
-def _decide(spark, checked: DataFrame, sales_path: str) -> tuple[DataFrame, dict, dict]:
+def _materialize(df: DataFrame, held: list[DataFrame]) -> DataFrame:
+    """Compute once and keep (memory, spilling to disk); the caller unpersists `held`.
+
+    Later steps then plan against the stored rows, not against the parse and the
+    ~70 validation rules again (which Catalyst otherwise inlines and plans for minutes).
+    """
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    df.count()
+    held.append(df)
+    return df
+
+
+def _decide(
+    spark, checked: DataFrame, sales_path: str, held: list[DataFrame]
+) -> tuple[DataFrame, dict, dict]:
     """Classify every valid event against silver, materialized before the MERGE moves
     silver; returns (classified, outcome -> count, source -> lines)."""
     silver = spark.read.format("delta").load(sales_path)
     valid = checked.where(F.size("reason_codes") == 0)
-    classified = events.classify(events.rank_events(valid), silver).localCheckpoint()
+    classified = _materialize(events.classify(events.rank_events(valid), silver), held)
     tally = (
         classified.select("source_uri", "outcome", "row_id")
         .unionByName(
@@ -133,6 +148,34 @@ def _decide(spark, checked: DataFrame, sales_path: str) -> tuple[DataFrame, dict
     return classified, outcomes, per_source
 
 
+def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held: list):
+    """Parse, validate, classify and MERGE; fills the timings; returns the tallies."""
+    clock = time.monotonic()
+    run_id, started = metrics.run_id, metrics.started_at
+    parsed = events.parse_json(events.explode_lines(read_sources(spark, sources)))
+    parsed = _materialize(parsed, held)
+    versions = {s.uri: s.version for s in sources if s.version}
+    checked = _with_lineage(events.typed_rows(events.validate(parsed)), versions, run_id, started)
+    checked = _materialize(checked, held)
+    metrics.timings_seconds["read"] = time.monotonic() - clock
+
+    mark = time.monotonic()
+    classified, outcomes, per_source = _decide(spark, checked, paths["sales"], held)
+    row_id_range = outcomes.pop("_row_id_range")
+    metrics.timings_seconds["transform"] = time.monotonic() - mark
+
+    mark = time.monotonic()
+    writes = sum(outcomes.get(o, 0) for o in events.WRITE_OUTCOMES)
+    if writes:
+        rows = classified.where(F.col("outcome").isin(*events.WRITE_OUTCOMES))
+        rows = delta_tables.clustered_by_row_id(rows.select(*events.sales_columns()), writes)
+        merge_stream_sales(spark, paths["sales"], rows, row_id_range)
+    if outcomes.get("quarantined"):
+        delta_tables.merge_quarantine(spark, paths["quarantine"], _quarantine_rows(checked))
+    metrics.timings_seconds["merge"] = time.monotonic() - mark
+    return outcomes, per_source
+
+
 def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
     """Apply one run's stream files to silver; returns (and writes) the metrics record."""
     clock = time.monotonic()
@@ -150,30 +193,14 @@ def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
     sources, missing = present_sources(_requested_sources(args))
     metrics.rejected_files.extend(missing)
 
-    # Checkpoints cut the plan between stages: without them Catalyst inlines the parse
-    # and the ~70 validation rules into every later step and plans for minutes.
-    parsed = events.parse_json(events.explode_lines(read_sources(spark, sources)))
-    parsed = parsed.localCheckpoint()
-    versions = {s.uri: s.version for s in sources if s.version}
-    checked = _with_lineage(events.typed_rows(events.validate(parsed)), versions, run_id, started)
-    checked = checked.localCheckpoint()
-    metrics.timings_seconds["read"] = time.monotonic() - clock
-
-    mark = time.monotonic()
-    classified, outcomes, per_source = _decide(spark, checked, paths["sales"])
-    row_id_range = outcomes.pop("_row_id_range")
-    metrics.timings_seconds["transform"] = time.monotonic() - mark
-
-    mark = time.monotonic()
-    writes = sum(outcomes.get(o, 0) for o in events.WRITE_OUTCOMES)
-    if writes:
-        rows = classified.where(F.col("outcome").isin(*events.WRITE_OUTCOMES))
-        rows = delta_tables.clustered_by_row_id(rows.select(*events.sales_columns()), writes)
-        merge_stream_sales(spark, paths["sales"], rows, row_id_range)
-    if outcomes.get("quarantined"):
-        delta_tables.merge_quarantine(spark, paths["quarantine"], _quarantine_rows(checked))
-    metrics.timings_seconds["merge"] = time.monotonic() - mark
-
+    held: list[DataFrame] = []
+    try:
+        outcomes, per_source = _apply(spark, sources, paths, metrics, held)
+    finally:
+        # Newest first: unpersisting a cache that others were built on makes Spark re-plan
+        # those others from scratch (the slow, inlined plan the caches exist to avoid).
+        for df in reversed(held):
+            df.unpersist()
     for outcome, n in outcomes.items():
         metrics.counts[events.OUTCOME_COUNT[outcome]] += n
         metrics.counts["read"] += n
