@@ -21,6 +21,7 @@ from cdk.storage import (
     SILVER_PREFIX,
     STREAM_TOPICS_PREFIX,
 )
+from cdk.streaming import accepted_findings
 
 if TYPE_CHECKING:
     from cdk.stack import SalesPipelineStack
@@ -33,6 +34,9 @@ def acknowledge_findings(stack: SalesPipelineStack) -> None:
     _storage_prefix_wildcards(stack)
     _service_wildcards(stack)
     _secrets_and_runtime(stack)
+    if stack.streaming is not None:
+        for construct, finding, reason in accepted_findings(stack.streaming):
+            Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
 
 
 def _ack(scope: IConstruct, finding: str, reason: str) -> None:

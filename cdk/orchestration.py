@@ -133,6 +133,7 @@ class Orchestration(Construct):
         warehouse = self._warehouse
         return {
             "GlueJobName": self._processing.batch_job.job_name,
+            "StreamGlueJobName": self._processing.stream_job.job_name,
             "DbtClusterArn": warehouse.cluster.cluster_arn,
             "DbtTaskDefinitionArn": warehouse.task_definition.task_definition_arn,
             "DbtContainerName": warehouse.container.container_name,
@@ -184,7 +185,7 @@ class Orchestration(Construct):
         if integration.pattern == "sync":
             actions += ["glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
         self._allow(integration, "BatchJob", actions,
-                    [self._processing.batch_job.job_arn])
+                    [self._processing.batch_job.job_arn, self._processing.stream_job.job_arn])
 
     def _grant_ecs(self, integration: Integration) -> None:
         warehouse = self._warehouse

@@ -30,6 +30,7 @@ from cdk.storage import (
 )
 
 BATCH_JOB_SCRIPT = Path("glue_jobs") / "batch_to_silver.py"
+STREAM_JOB_SCRIPT = Path("glue_jobs") / "stream_to_silver.py"
 SHARED_LIBRARY_DIR = Path("glue_jobs")
 SHARED_LIBRARY_PACKAGE = "sales_lake"
 SILVER_DATABASE_NAME_PREFIX = "sales_silver"
@@ -117,7 +118,12 @@ class Processing(Construct):
             "BatchJobScript",
             path=str(require(project_root, BATCH_JOB_SCRIPT, produced_by="the batch Glue job")),
         )
-        for asset in (script, library):
+        stream_script = s3_assets.Asset(
+            self,
+            "StreamJobScript",
+            path=str(require(project_root, STREAM_JOB_SCRIPT, produced_by="the stream Glue job")),
+        )
+        for asset in (script, stream_script, library):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject"],
@@ -125,12 +131,26 @@ class Processing(Construct):
                 )
             )
         self.script_asset, self.shared_library_asset = script, library
+        self.stream_script_asset = stream_script
 
-        self.batch_job = glue.PySparkEtlJob(
+        self.batch_job = self._silver_job(
+            "BatchToSilverJob", f"sales-batch-to-silver-{config.env_name}",
+            "Validates, types and merges batch CSV files into silver Delta",
+            script, library, config=config, storage=storage,
+        )  # fmt: skip
+        self.stream_job = self._silver_job(
+            "StreamToSilverJob", f"sales-stream-to-silver-{config.env_name}",
+            "Merges stream event files (MSK Connect S3 sink) into silver Delta",
+            stream_script, library, config=config, storage=storage,
+        )  # fmt: skip
+
+    def _silver_job(self, construct_id: str, job_name: str, description: str, script, library,
+                    *, config: PipelineConfig, storage: Storage) -> glue.PySparkEtlJob:  # fmt: skip
+        return glue.PySparkEtlJob(
             self,
-            "BatchToSilverJob",
-            job_name=f"sales-batch-to-silver-{config.env_name}",
-            description="Validates, types and merges batch and stream files into silver Delta",
+            construct_id,
+            job_name=job_name,
+            description=description,
             role=self.role,
             script=GrantedS3Code(script.s3_bucket_name, script.s3_object_key),
             extra_python_files=[GrantedS3Code(library.s3_bucket_name, library.s3_object_key)],

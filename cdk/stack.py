@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import App, CfnOutput, Stack, Tags, Validations
+from aws_cdk import aws_ec2 as ec2
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
@@ -25,6 +26,7 @@ from cdk.nag_acknowledgments import acknowledge_findings
 from cdk.orchestration import Orchestration
 from cdk.processing import Processing
 from cdk.storage import Storage
+from cdk.streaming import add_streaming
 from cdk.warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -72,8 +74,15 @@ class SalesPipelineStack(Stack):
             project_root=project_root,
         )
 
+        # MSK Serverless + S3 sink only when the connector plugin is given (msk_connect/README.md).
+        self.streaming = add_streaming(
+            self, config=config, storage=self.storage, vpc=self.warehouse.vpc,
+            subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        )  # fmt: skip
+
         self.monitoring.watch_state_machine(self.orchestration.state_machine)
         self.monitoring.watch_glue_job(self.processing.batch_job, label="Glue batch job")
+        self.monitoring.watch_glue_job(self.processing.stream_job, label="Glue stream job")
         self.monitoring.watch_function(self.ingestion.function, label="Trigger Lambda")
         self.monitoring.watch_queues(
             queue=self.ingestion.queue,
@@ -94,6 +103,7 @@ class SalesPipelineStack(Stack):
             "NotificationTopicArn": self.monitoring.notification_topic.topic_arn,
             "DeadLetterQueueUrl": self.ingestion.dead_letter_queue.queue_url,
             "GlueJobName": self.processing.batch_job.job_name,
+            "StreamGlueJobName": self.processing.stream_job.job_name,
             "SnowflakeRoleArn": self.warehouse.snowflake_role.role_arn,
             "SnowflakePrivateKeySecretArn": self.warehouse.private_key_secret.secret_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,

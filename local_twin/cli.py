@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "local_twin.commands.drop",
     "local_twin.commands.executions",
     "local_twin.commands.rerun",
+    "local_twin.commands.stream",
 )
 
 

@@ -23,9 +23,12 @@ import boto3
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
+from local_twin.provision import STREAM_GLUE_JOB_NAME
 from local_twin.workspace import LAKE_BUCKET, Workspace
 
 GLUE_JOB_MODULE = "glue_jobs.batch_to_silver"
+# Other Glue jobs (by the name local_twin.provision gives them): script module, entry point.
+GLUE_JOB_ENTRIES = {STREAM_GLUE_JOB_NAME: ("glue_jobs.stream_to_silver", "run_stream")}
 URI_ARGUMENTS = ("lake_uri", "manifest_uri", "source_uris")
 
 
@@ -89,10 +92,11 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
         try:
             from local_twin.spark import local_spark_session
 
-            job = importlib.import_module(job_module)
+            module, entry = GLUE_JOB_ENTRIES.get(job_name, (job_module, "run_batch"))
+            job = importlib.import_module(module)
             spark = local_spark_session()  # first call starts the JVM (Glue's start-up)
             timings.add(run_id, "spark_start", time.perf_counter() - started)
-            job.run_batch(spark, args)
+            getattr(job, entry)(spark, args)
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
         metrics = workspace.run_metrics_path(run_id)

@@ -22,6 +22,7 @@ from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
 STATE_MACHINE_NAME = "sales-pipeline"
 GLUE_JOB_NAME = "sales-batch-to-silver"
+STREAM_GLUE_JOB_NAME = "sales-stream-to-silver"
 DBT_CONTAINER = "dbt"
 GOLD_REFRESH_TABLE = "sales-gold-refresh"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
@@ -131,15 +132,18 @@ def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    _client("glue").create_job(
-        Name=GLUE_JOB_NAME,
-        Role=ROLE_ARN,
-        Command={"Name": "glueetl", "ScriptLocation": "glue_jobs/batch_to_silver.py"},
-        ExecutionProperty={"MaxConcurrentRuns": 1},
-        GlueVersion="5.0",
-    )
+    jobs = ((GLUE_JOB_NAME, "batch_to_silver"), (STREAM_GLUE_JOB_NAME, "stream_to_silver"))
+    for name, script in jobs:
+        _client("glue").create_job(
+            Name=name,
+            Role=ROLE_ARN,
+            Command={"Name": "glueetl", "ScriptLocation": f"glue_jobs/{script}.py"},
+            ExecutionProperty={"MaxConcurrentRuns": 1},
+            GlueVersion="5.0",
+        )
     values = {
         "GlueJobName": GLUE_JOB_NAME,
+        "StreamGlueJobName": STREAM_GLUE_JOB_NAME,
         "NotificationTopicArn": topic_arn,
         "LakeBucketName": LAKE_BUCKET,
         "GoldRefreshTableName": GOLD_REFRESH_TABLE,

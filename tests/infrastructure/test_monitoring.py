@@ -49,7 +49,7 @@ def test_alarms_cover_failures_errors_dead_letters_and_glue(synthesis):
     for watched in ("ExecutionsFailed", "ExecutionsTimedOut", "Errors",
                     "ApproximateNumberOfMessagesVisible", "TriggeredRules"):
         assert watched in described, watched
-    assert len(alarms) == 4
+    assert len(alarms) == 5  # state machine, batch + stream Glue jobs, trigger, dead letters
 
 
 def test_dashboard_shows_every_box(synthesis):
