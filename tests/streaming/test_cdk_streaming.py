@@ -1,6 +1,6 @@
-"""cdk/streaming.py synthesized in a small stack (storage + VPC + streaming) with cdk-nag
-and cfn-lint, so the streaming resources are checked whether or not the main stack
-enables them (it does only when the connector plugin is configured in context)."""
+"""cdk/streaming.py in the real stack, enabled by the connector plugin in context, with
+cdk-nag (acknowledgments from cdk/nag_acknowledgments.py) and cfn-lint. Without the
+plugin context the stack has no streaming resources (tests/infrastructure covers it)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,11 @@ import base64
 import json
 
 import pytest
-from aws_cdk import Acknowledgment, App, Stack, Validations
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
+from aws_cdk import App
 from cfnlint.api import ManualArgs, lint_file
 
-from cdk.config import PipelineConfig
-from cdk.stack import PROJECT_ROOT
-from cdk.storage import Storage
-from cdk.streaming import (
-    StreamingConfigError,
-    accepted_findings,
-    add_streaming,
-    plugin_from_context,
-)
+from cdk.stack import PROJECT_ROOT, build_app
+from cdk.streaming import StreamingConfigError, plugin_from_context
 from msk_connect.connector_config import load_connector_config
 
 PLUGIN = {"s3SinkPluginBucket": "my-artifacts", "s3SinkPluginKey": "plugins/kafka-connect-s3.zip"}
@@ -35,43 +25,22 @@ def _context(**extra) -> dict:
 
 @pytest.fixture(scope="module")
 def synthesized(tmp_path_factory):
+    """The real app (cdk.stack.build_app, cdk-nag included) with the plugin in context."""
     outdir = tmp_path_factory.mktemp("streaming-cdk")
     app = App(context=_context(**PLUGIN), outdir=str(outdir))
-    stack = Stack(app, "StreamingTest")
-    config = PipelineConfig.from_node(app.node)
-    storage = Storage(stack, "Storage", config=config)
-    isolated = ec2.SubnetType.PRIVATE_ISOLATED
-    vpc = ec2.Vpc(
-        stack,
-        "Vpc",
-        max_azs=2,
-        nat_gateways=0,
-        subnet_configuration=[ec2.SubnetConfiguration(name="private", subnet_type=isolated)],
-    )
-    vpc.add_flow_log("FlowLog")
-    streaming = add_streaming(
-        stack,
-        config=config,
-        storage=storage,
-        vpc=vpc,
-        subnets=ec2.SubnetSelection(subnet_type=isolated),
-    )
-    for construct, finding, reason in accepted_findings(streaming):
-        Validations.of(construct).acknowledge(Acknowledgment(id=finding, reason=reason))
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stack = build_app(app)
     error = None
     try:
         app.synth()
     except RuntimeError as exc:  # cdk-nag findings fail synthesis
         error = str(exc)
-    template_file = outdir / "StreamingTest.template.json"
+    template_file = outdir / f"{stack.stack_name}.template.json"
     template = json.loads(template_file.read_text())
     return {
         "template": template,
-        "assertions": Template.from_json(template),
         "error": error,
         "file": template_file,
-        "streaming": streaming,
+        "streaming": stack.streaming,
         "stack": stack,
     }
 
