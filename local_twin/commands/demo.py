@@ -2,17 +2,23 @@
 
 The good sample files are dropped together (one coalesced execution), then each
 file of data/sample/bad/ on its own, to show a quarantine report and a rejected
-file's failure notification.
+file's failure notification; then the streaming part: sales events through mock
+Kafka and the local S3 sink into the stream Glue job and gold.
 """
 
 from __future__ import annotations
 
 from local_twin import summary
 from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
+from local_twin.commands.stream import stream_lines
 from local_twin.paths import SAMPLE_DATA_DIR
 from local_twin.progress import Progress
+from local_twin.streaming import stream_events
 from local_twin.twin import INPUT_SUFFIXES, Twin
 from local_twin.workspace import Workspace
+
+DEMO_STREAM_EVENTS = 2000
+DEMO_STREAM_SEED = 2026
 
 
 def sample_files(folder):
@@ -37,7 +43,16 @@ def run(args) -> int:
         records = twin.drop(good)
         for path in bad:
             records += twin.drop([path])
+        streamed = None
+        if args.stream_events:
+            progress(f"streaming part: {args.stream_events} sales events through Kafka")
+            streamed = stream_events(
+                twin, events=args.stream_events, seed=DEMO_STREAM_SEED, progress=progress
+            )
+            records += streamed.executions
     print(summary.render(records, workspace.duckdb_path))
+    if streamed is not None:
+        print("\n".join(stream_lines(streamed)))
     print(
         f"\nWorkspace kept in {workspace.root}: `twin executions`, `twin drop FILE`, "
         "`twin rerun NAME` continue from here."
@@ -48,6 +63,14 @@ def run(args) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "demo", help="run the whole pipeline offline on the bundled sample and summarise it"
+    )
+    parser.add_argument(
+        "--stream-events",
+        type=int,
+        default=DEMO_STREAM_EVENTS,
+        metavar="N",
+        help=f"then N sales events through Kafka -> S3 sink -> stream job (default "
+        f"{DEMO_STREAM_EVENTS}; 0 skips the streaming part)",
     )
     add_workspace_option(parser)
     add_policy_options(parser)
