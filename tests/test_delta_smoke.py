@@ -41,7 +41,8 @@ def test_delta_write_merge_read_and_cross_reader(spark, tmp_path):
 
 def test_session_uses_local_jars_and_loopback(spark):
     conf = spark.sparkContext.getConf()
-    assert all(j.endswith(".jar") and "/.cache/jars/" in j for j in conf.get("spark.jars").split(","))
+    jars = conf.get("spark.jars").split(",")
+    assert all(j.endswith(".jar") and "/.cache/jars/" in j for j in jars)
     assert conf.get("spark.driver.host") == "127.0.0.1"
     assert conf.get("spark.ui.enabled") == "false"
     assert conf.get("spark.jars.packages", None) is None
