@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
-from sales_lake import conform, delta_tables, uris
+from sales_lake import conform, delta_tables, job_session, uris
 from sales_lake.bronze_csv import parse_file
 from sales_lake.bronze_reader import Source, read_bronze
 from sales_lake.run_metrics import RunMetrics
@@ -227,19 +227,8 @@ def _local_args(argv: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
-    try:
-        from awsglue.context import GlueContext
-    except ImportError:  # local twin: the project's one Spark session factory
-        from local_twin.spark import local_spark_session
-
-        args = _local_args(argv)
-        spark = local_spark_session(app_name="batch_to_silver")
-    else:
-        from pyspark.context import SparkContext
-
-        args = _glue_args(argv)
-        spark = GlueContext(SparkContext.getOrCreate()).spark_session
-    metrics = run_batch(spark, args)
+    args = _glue_args(argv) if job_session.on_glue() else _local_args(argv)
+    metrics = run_batch(job_session.job_spark_session("batch_to_silver"), args)
     print(json.dumps({"run_id": metrics["run_id"], "counts": metrics["counts"]}))
     return 0
 

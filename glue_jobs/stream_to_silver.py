@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from sales_lake import delta_tables, uris
+from sales_lake import delta_tables, job_session, uris
 from sales_lake import stream_events as events
 from sales_lake.conform import record_hash
 from sales_lake.run_metrics import RunMetrics
@@ -227,17 +227,7 @@ def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     args = parse_args(argv[1:])
-    try:
-        from awsglue.context import GlueContext
-    except ImportError:  # local twin: the project's one Spark session factory
-        from local_twin.spark import local_spark_session
-
-        spark = local_spark_session(app_name=JOB_NAME)
-    else:
-        from pyspark.context import SparkContext
-
-        spark = GlueContext(SparkContext.getOrCreate()).spark_session
-    metrics = run_stream(spark, args)
+    metrics = run_stream(job_session.job_spark_session(JOB_NAME), args)
     print(json.dumps({"run_id": metrics["run_id"], "counts": metrics["counts"]}))
     return 0
 
