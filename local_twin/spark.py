@@ -44,6 +44,7 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
     scratch = Path(tempfile.gettempdir()) / f"sales-pipeline-spark-{os.getuid()}"
     scratch.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = (
         SparkSession.builder.appName(app_name)
         .master(f"local[{cores}]")
@@ -70,4 +71,16 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    _silence_codegen_fallback(spark)
     return spark
+
+
+def _silence_codegen_fallback(spark) -> None:
+    """Spark logs a full stack trace at ERROR when a generated method exceeds the JVM's
+    64 KB limit, then falls back to interpreted evaluation and carries on correctly.
+    That trace buries the twin's own progress lines, so locally it is switched off."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
+        jvm.org.apache.logging.log4j.Level.OFF,
+    )
