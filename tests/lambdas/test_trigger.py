@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import uuid
-from urllib.parse import quote_plus
 
 import boto3
 import pytest
 from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
+from tests.lambdas.trigger_events import encoded, eventbridge_body, sqs_batch
 
 RAW, LAKE = "raw-bucket", "lake-bucket"
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
@@ -37,33 +36,6 @@ def aws(monkeypatch):
         yield sfn, s3, arn
 
 
-def encoded(key: str) -> str:
-    """How S3 writes a key into an event: URL-encoded, '+' for a space."""
-    return quote_plus(key, safe="/")
-
-
-def eventbridge_body(key: str, size: int = 120, version: str = "v1", bucket: str = RAW) -> str:
-    """An S3 'Object Created' event as EventBridge delivers it to SQS (key URL-encoded)."""
-    return json.dumps(
-        {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Object Created",
-            "source": "aws.s3",
-            "account": "123456789012",
-            "time": "2026-11-26T08:00:00Z",
-            "region": "us-east-1",
-            "resources": [f"arn:aws:s3:::{bucket}"],
-            "detail": {
-                "version": "0",
-                "bucket": {"name": bucket},
-                "object": {"key": key, "size": size, "etag": "e" * 32, "version-id": version},
-                "reason": "PutObject",
-            },
-        }
-    )
-
-
 def s3_notification_body(key: str, size: int = 120) -> str:
     return json.dumps(
         {
@@ -79,25 +51,6 @@ def s3_notification_body(key: str, size: int = 120) -> str:
             ]
         }
     )
-
-
-def sqs_batch(*bodies: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": f"h{i}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:buffer",
-                "awsRegion": "us-east-1",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
 
 
 def invoke(trigger, event: dict) -> list[str]:

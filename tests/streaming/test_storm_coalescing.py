@@ -5,7 +5,6 @@ rewritten key processed again under its new version, a redelivered batch a no-op
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 
 import boto3
@@ -13,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
+from tests.lambdas.trigger_events import encoded, eventbridge_body, sqs_batch
 
 RAW, LAKE = "raw-bucket", "lake-bucket"
 TOPIC = "sales-order-lines"
@@ -27,48 +27,7 @@ def _stream_key(partition: int, offset: int) -> str:
 
 def _event(key: str, version: str) -> str:
     # S3 URL-encodes keys in events: the sink's '+' separators arrive as %2B.
-    encoded = key.replace("+", "%2B").replace("=", "%3D")
-    return json.dumps(
-        {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Object Created",
-            "source": "aws.s3",
-            "account": "123456789012",
-            "time": "2026-11-26T08:00:00Z",
-            "region": "us-east-1",
-            "resources": [f"arn:aws:s3:::{RAW}"],
-            "detail": {
-                "bucket": {"name": RAW},
-                "reason": "PutObject",
-                "object": {
-                    "key": encoded,
-                    "size": 700,
-                    "etag": f"etag-{version}",
-                    "version-id": version,
-                },
-            },
-        }
-    )
-
-
-def _batch(bodies: list[str], tag: str) -> dict:
-    return {
-        "Records": [
-            {
-                "messageId": f"{tag}-{i}",
-                "receiptHandle": f"h-{tag}-{i}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "awsRegion": "us-east-1",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:buffer",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
+    return eventbridge_body(encoded(key), size=700, version=version, etag=f"etag-{version}")
 
 
 @pytest.fixture
@@ -95,11 +54,12 @@ def storm(monkeypatch):
         windows[1] = windows[1] + windows[1][:7]
         bodies = [[_event(k, v) for k, v in window] for window in windows]
         responses = [
-            trigger.lambda_handler(_batch(b, f"w{i}"), LambdaContext("trigger"))
+            trigger.lambda_handler(sqs_batch(*b, prefix=f"w{i}-"), LambdaContext("trigger"))
             for i, b in enumerate(bodies)
         ]
         # The poller redelivers the whole second batch (e.g. after a Lambda timeout).
-        responses.append(trigger.lambda_handler(_batch(bodies[1], "again"), LambdaContext("t")))
+        again = sqs_batch(*bodies[1], prefix="again-")
+        responses.append(trigger.lambda_handler(again, LambdaContext("t")))
 
         s3 = boto3.client("s3")
         started = []

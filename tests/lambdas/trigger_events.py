@@ -1,0 +1,59 @@
+"""Real-shaped trigger inputs shared by the Lambda and streaming tests: S3 'Object
+Created' events as EventBridge delivers them, wrapped in an SQS batch."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from urllib.parse import quote_plus
+
+RAW = "raw-bucket"
+
+
+def encoded(key: str) -> str:
+    """How S3 writes a key into an event: URL-encoded, '+' for a space."""
+    return quote_plus(key, safe="/")
+
+
+def eventbridge_body(
+    key: str, size: int = 120, version: str = "v1", bucket: str = RAW, etag: str = "e" * 32
+) -> str:
+    """An S3 'Object Created' event as EventBridge delivers it to SQS (pass the key encoded)."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": "123456789012",
+            "time": "2026-11-26T08:00:00Z",
+            "region": "us-east-1",
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket},
+                "object": {"key": key, "size": size, "etag": etag, "version-id": version},
+                "reason": "PutObject",
+            },
+        }
+    )
+
+
+def sqs_batch(*bodies: str, prefix: str = "m") -> dict:
+    """An SQS event source batch; message ids are `<prefix><index>`."""
+    return {
+        "Records": [
+            {
+                "messageId": f"{prefix}{i}",
+                "receiptHandle": f"h-{prefix}{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:buffer",
+                "awsRegion": "us-east-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
