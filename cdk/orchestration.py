@@ -132,8 +132,7 @@ class Orchestration(Construct):
         """Every placeholder of docs/contracts.md ("State machine") -> its deployed value."""
         warehouse = self._warehouse
         return {
-            "GlueJobName": self._processing.batch_job.job_name,
-            "StreamGlueJobName": self._processing.stream_job.job_name,
+            "GlueJobName": self._processing.silver_job.job_name,
             "DbtClusterArn": warehouse.cluster.cluster_arn,
             "DbtTaskDefinitionArn": warehouse.task_definition.task_definition_arn,
             "DbtContainerName": warehouse.container.container_name,
@@ -184,8 +183,7 @@ class Orchestration(Construct):
         actions = [integration.iam_action]
         if integration.pattern == "sync":
             actions += ["glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
-        self._allow(integration, "BatchJob", actions,
-                    [self._processing.batch_job.job_arn, self._processing.stream_job.job_arn])
+        self._allow(integration, "SilverJob", actions, [self._processing.silver_job.job_arn])
 
     def _grant_ecs(self, integration: Integration) -> None:
         warehouse = self._warehouse

@@ -1,9 +1,12 @@
-"""Processing box: the Glue 5.0 batch-to-silver Spark job and the silver catalog database.
+"""Processing box: the ONE Glue 5.0 silver job (batch and stream loaders) and its database.
 
 Uses the stable `aws_glue.PySparkEtlJob` L2 (graduated into aws-cdk-lib). Silver
 writers are serialized on purpose: Delta on S3 allows one writing driver per
-table, so the job runs one at a time (max concurrent runs 1) and extra runs wait
-in Glue's job-run queue instead of failing with ConcurrentRunsExceededException.
+table and both loaders write silver/sales and silver/quarantine, so there is one
+job (glue_jobs/to_silver.py dispatching on `--source_kind batch|stream`) that runs
+one at a time (max concurrent runs 1); extra runs, batch or stream, wait in Glue's
+job-run queue instead of running side by side or failing with
+ConcurrentRunsExceededException.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from cdk.storage import (
     Storage,
 )
 
-BATCH_JOB_SCRIPT = Path("glue_jobs") / "batch_to_silver.py"
-STREAM_JOB_SCRIPT = Path("glue_jobs") / "stream_to_silver.py"
+SILVER_JOB_SCRIPT = Path("glue_jobs") / "to_silver.py"
 SHARED_LIBRARY_DIR = Path("glue_jobs")
 SHARED_LIBRARY_PACKAGE = "sales_lake"
+# The loaders the entry script imports: shipped at the root of the library zip, so
+# they import as top-level modules on Glue exactly as they do locally.
+LOADER_MODULES = ("batch_to_silver.py", "stream_to_silver.py")
 SILVER_DATABASE_NAME_PREFIX = "sales_silver"
 
 # Glue ships Delta 3.3 with `--datalake-formats delta`; the session still needs
@@ -45,7 +50,7 @@ DELTA_SPARK_CONF = (
 
 
 class Processing(Construct):
-    """Glue security configuration, job role, batch job and silver database."""
+    """Glue security configuration, job role, the silver job and the silver database."""
 
     def __init__(
         self,
@@ -92,38 +97,36 @@ class Processing(Construct):
             self,
             "JobRole",
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
-            description="Runs the batch-to-silver Glue job",
+            description="Runs the silver Glue job (batch and stream loaders)",
         )
         self._grant_job_permissions(storage=storage, stack=stack)
 
         # Both assets are read with the exact-object grants below; glue.Code.from_asset
         # would grant s3:GetObject*/List* on the whole CDK asset bucket instead.
+        for loader in LOADER_MODULES:
+            require(project_root, SHARED_LIBRARY_DIR / loader, produced_by="a silver loader")
         library = s3_assets.Asset(
             self,
             "SharedLibrary",
             path=str(require(project_root, SHARED_LIBRARY_DIR / SHARED_LIBRARY_PACKAGE,
                              produced_by="the silver library (glue_jobs/sales_lake)").parent),
-            # Zip only the package, with the package folder at the root of the archive
-            # (what --extra-py-files expects), and no byte code.
+            # Zip only the package and the loaders, at the root of the archive (what
+            # --extra-py-files expects), and no byte code.
             exclude=[
                 "*",
                 f"!{SHARED_LIBRARY_PACKAGE}",
                 f"!{SHARED_LIBRARY_PACKAGE}/**",
+                *(f"!{loader}" for loader in LOADER_MODULES),
                 "**/__pycache__",
                 "**/*.pyc",
             ],
         )
         script = s3_assets.Asset(
             self,
-            "BatchJobScript",
-            path=str(require(project_root, BATCH_JOB_SCRIPT, produced_by="the batch Glue job")),
+            "SilverJobScript",
+            path=str(require(project_root, SILVER_JOB_SCRIPT, produced_by="the silver Glue job")),
         )
-        stream_script = s3_assets.Asset(
-            self,
-            "StreamJobScript",
-            path=str(require(project_root, STREAM_JOB_SCRIPT, produced_by="the stream Glue job")),
-        )
-        for asset in (script, stream_script, library):
+        for asset in (script, library):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject"],
@@ -131,17 +134,12 @@ class Processing(Construct):
                 )
             )
         self.script_asset, self.shared_library_asset = script, library
-        self.stream_script_asset = stream_script
 
-        self.batch_job = self._silver_job(
-            "BatchToSilverJob", f"sales-batch-to-silver-{config.env_name}",
-            "Validates, types and merges batch CSV files into silver Delta",
+        self.silver_job = self._silver_job(
+            "SilverJob", f"sales-to-silver-{config.env_name}",
+            "The one silver writer: batch CSV files or stream event files (--source_kind) "
+            "merged into silver Delta, one run at a time",
             script, library, config=config, storage=storage,
-        )  # fmt: skip
-        self.stream_job = self._silver_job(
-            "StreamToSilverJob", f"sales-stream-to-silver-{config.env_name}",
-            "Merges stream event files (MSK Connect S3 sink) into silver Delta",
-            stream_script, library, config=config, storage=storage,
         )  # fmt: skip
 
     def _silver_job(self, construct_id: str, job_name: str, description: str, script, library,
@@ -177,7 +175,7 @@ class Processing(Construct):
         )
 
     def _grant_job_permissions(self, *, storage: Storage, stack: Stack) -> None:
-        """Exactly what batch_to_silver does: read bronze and manifests, write silver/runs."""
+        """Exactly what the loaders do: read bronze and manifests, write silver/runs."""
         raw, lake = storage.raw_bucket, storage.lake_bucket
         storage.grant_read_objects(self.role, raw, BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX)
         storage.grant_list(self.role, raw, BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX)

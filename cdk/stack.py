@@ -6,8 +6,9 @@ on a fresh clone without credentials, and the same template deploys anywhere.
 Extension points for the streaming part (MSK Serverless + MSK Connect S3 sink):
 `storage.raw_bucket` / `storage.data_key` (the sink writes under `topics/`, which the
 ingestion rule already watches), `warehouse.vpc` (private subnets for the cluster and
-the connector), `processing.shared_library_asset` (for a stream Glue job), and
-`monitoring.notification_topic` / `monitoring.watch_*` for its alarms.
+the connector), and `monitoring.notification_topic` / `monitoring.watch_*` for its
+alarms. Stream files are loaded by the same silver Glue job as batch files
+(`processing.silver_job`, `--source_kind stream`): one writer per Delta table.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class SalesPipelineStack(Stack):
             config=config,
             storage=self.storage,
             state_machine=self.orchestration.state_machine,
+            state_machine_name=self.orchestration.state_machine_name,
             project_root=project_root,
         )
 
@@ -81,8 +83,7 @@ class SalesPipelineStack(Stack):
         )  # fmt: skip
 
         self.monitoring.watch_state_machine(self.orchestration.state_machine)
-        self.monitoring.watch_glue_job(self.processing.batch_job, label="Glue batch job")
-        self.monitoring.watch_glue_job(self.processing.stream_job, label="Glue stream job")
+        self.monitoring.watch_glue_job(self.processing.silver_job, label="Glue silver job")
         self.monitoring.watch_function(self.ingestion.function, label="Trigger Lambda")
         self.monitoring.watch_queues(
             queue=self.ingestion.queue,
@@ -102,8 +103,8 @@ class SalesPipelineStack(Stack):
             "StateMachineArn": self.orchestration.state_machine.state_machine_arn,
             "NotificationTopicArn": self.monitoring.notification_topic.topic_arn,
             "DeadLetterQueueUrl": self.ingestion.dead_letter_queue.queue_url,
-            "GlueJobName": self.processing.batch_job.job_name,
-            "StreamGlueJobName": self.processing.stream_job.job_name,
+            "GlueJobName": self.processing.silver_job.job_name,
+            "ObjectLedgerTableName": self.ingestion.object_ledger.table_name,
             "SnowflakeRoleArn": self.warehouse.snowflake_role.role_arn,
             "SnowflakePrivateKeySecretArn": self.warehouse.private_key_secret.secret_arn,
             "DashboardName": self.monitoring.dashboard.dashboard_name,

@@ -1,6 +1,7 @@
 """The real data engines behind the twin's Glue job runs and ECS tasks.
 
-A Glue job run executes the real Glue script's `run_batch` on the shared local
+A Glue job run executes the real silver Glue script (glue_jobs/to_silver.py, which
+dispatches on `--source_kind` to the batch or stream loader) on the shared local
 Spark session; an ECS task runs the real dbt container command
 (`python dbt/entrypoint.py`) as a subprocess against the workspace DuckDB file.
 Both see `file://` workspace URIs where AWS would pass `s3://` ones, and both
@@ -23,12 +24,11 @@ import boto3
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
-from local_twin.provision import STREAM_GLUE_JOB_NAME
 from local_twin.workspace import LAKE_BUCKET, Workspace
 
-GLUE_JOB_MODULE = "glue_jobs.batch_to_silver"
-# Other Glue jobs (by the name local_twin.provision gives them): script module, entry point.
-GLUE_JOB_ENTRIES = {STREAM_GLUE_JOB_NAME: ("glue_jobs.stream_to_silver", "run_stream")}
+# The one silver job's script (local_twin.provision.GLUE_JOB_SCRIPT) and its in-process entry.
+GLUE_JOB_MODULE = "glue_jobs.to_silver"
+GLUE_JOB_ENTRY = "run_silver"
 URI_ARGUMENTS = ("lake_uri", "manifest_uri", "source_uris")
 
 
@@ -49,7 +49,7 @@ def _s3():
 
 
 def localise_glue_arguments(arguments: dict[str, str], workspace: Workspace) -> dict[str, str]:
-    """Glue `--name value` arguments -> run_batch's dict, with s3:// turned into file://.
+    """Glue `--name value` arguments -> the job's args dict, s3:// turned into file://.
 
     A manifest lives in moto's S3 (the trigger function wrote it there); it is
     copied into the workspace folder first so the job reads it like any object.
@@ -92,18 +92,17 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
         try:
             from local_twin.spark import local_spark_session
 
-            module, entry = GLUE_JOB_ENTRIES.get(job_name, (job_module, "run_batch"))
-            job = importlib.import_module(module)
+            job = importlib.import_module(job_module)
             spark = local_spark_session()  # first call starts the JVM (Glue's start-up)
             timings.add(run_id, "spark_start", time.perf_counter() - started)
-            getattr(job, entry)(spark, args)
+            getattr(job, GLUE_JOB_ENTRY)(spark, args)
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
         metrics = workspace.run_metrics_path(run_id)
         if not metrics.exists():
             raise RuntimeError(
-                f"{job_module}.run_batch finished without writing {metrics}; the state machine "
-                "reads it for the data-quality gate (docs/contracts.md, run metrics record)."
+                f"{job_module}.{GLUE_JOB_ENTRY} finished without writing {metrics}; the state "
+                "machine reads it for the data-quality gate (docs/contracts.md, run metrics)."
             )
         _s3().put_object(
             Bucket=LAKE_BUCKET, Key=f"runs/{run_id}/metrics.json", Body=metrics.read_bytes()

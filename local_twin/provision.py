@@ -2,8 +2,9 @@
 
 Names and wiring mirror cdk/: a versioned raw bucket sending object events to
 EventBridge, a rule feeding the SQS buffer, an SNS topic (with a queue subscribed,
-so the twin can show the notifications), the gold-refresh table, the Glue job
-(MaxConcurrentRuns 1), an ECS cluster and dbt task definition, and the state
+so the twin can show the notifications), the gold-refresh table, the object
+ledger of the trigger, the ONE silver Glue job (MaxConcurrentRuns 1, both loaders
+behind --source_kind), an ECS cluster and dbt task definition, and the state
 machine built from step_functions/pipeline.asl.json with local substitutions.
 """
 
@@ -21,10 +22,11 @@ from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 
 ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
 STATE_MACHINE_NAME = "sales-pipeline"
-GLUE_JOB_NAME = "sales-batch-to-silver"
-STREAM_GLUE_JOB_NAME = "sales-stream-to-silver"
+GLUE_JOB_NAME = "sales-to-silver"
+GLUE_JOB_SCRIPT = "glue_jobs/to_silver.py"
 DBT_CONTAINER = "dbt"
 GOLD_REFRESH_TABLE = "sales-gold-refresh"
+OBJECT_LEDGER_TABLE = "sales-object-ledger"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 
@@ -121,29 +123,40 @@ def _dbt_task(workspace: Workspace) -> dict[str, str]:
     }
 
 
+def _tables() -> None:
+    """The gold-refresh lock (pk) and the trigger's object ledger (object_id, TTL)."""
+    dynamodb = _client("dynamodb")
+    for name, key in ((GOLD_REFRESH_TABLE, "pk"), (OBJECT_LEDGER_TABLE, "object_id")):
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    dynamodb.update_time_to_live(
+        TableName=OBJECT_LEDGER_TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
 def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
     """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach."""
     sqs = _client("sqs")
     queue_url, queue_arn = _storage_and_events(sqs)
     topic_arn, inbox_url = _notifications(sqs)
-    _client("dynamodb").create_table(
-        TableName=GOLD_REFRESH_TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
+    _tables()
+    # moto refuses a second concurrent run (ConcurrentRunsExceeded, retried by the ASL)
+    # where AWS queues it; either way one silver writer at a time.
+    _client("glue").create_job(
+        Name=GLUE_JOB_NAME,
+        Role=ROLE_ARN,
+        Command={"Name": "glueetl", "ScriptLocation": GLUE_JOB_SCRIPT},
+        ExecutionProperty={"MaxConcurrentRuns": 1},
+        JobRunQueuingEnabled=True,
+        GlueVersion="5.0",
     )
-    jobs = ((GLUE_JOB_NAME, "batch_to_silver"), (STREAM_GLUE_JOB_NAME, "stream_to_silver"))
-    for name, script in jobs:
-        _client("glue").create_job(
-            Name=name,
-            Role=ROLE_ARN,
-            Command={"Name": "glueetl", "ScriptLocation": f"glue_jobs/{script}.py"},
-            ExecutionProperty={"MaxConcurrentRuns": 1},
-            GlueVersion="5.0",
-        )
     values = {
         "GlueJobName": GLUE_JOB_NAME,
-        "StreamGlueJobName": STREAM_GLUE_JOB_NAME,
         "NotificationTopicArn": topic_arn,
         "LakeBucketName": LAKE_BUCKET,
         "GoldRefreshTableName": GOLD_REFRESH_TABLE,

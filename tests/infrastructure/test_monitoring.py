@@ -49,11 +49,11 @@ def test_alarms_cover_failures_errors_dead_letters_and_glue(synthesis):
     for watched in ("ExecutionsFailed", "ExecutionsTimedOut", "Errors",
                     "ApproximateNumberOfMessagesVisible", "TriggeredRules"):
         assert watched in described, watched
-    assert len(alarms) == 5  # state machine, batch + stream Glue jobs, trigger, dead letters
+    assert len(alarms) == 4  # state machine, the silver Glue job, trigger, dead letters
 
 
 def test_dashboard_shows_every_box(synthesis):
     body = json.dumps(synthesis.only("AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"])
-    for title in ("Pipeline executions", "Trigger Lambda", "Event buffer", "Glue batch job runs",
+    for title in ("Pipeline executions", "Trigger Lambda", "Event buffer", "Glue silver job runs",
                   "Alarms"):
         assert title in body, title

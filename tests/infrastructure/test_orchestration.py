@@ -46,7 +46,8 @@ def test_every_placeholder_has_a_substitution_and_vice_versa(synthesis):
 def test_substitutions_point_at_the_deployed_resources(synthesis):
     stack = synthesis.stack
     substitutions = _state_machine(synthesis)["DefinitionSubstitutions"]
-    assert substitutions["GlueJobName"] == {"Ref": synthesis.logical_id(stack.processing.batch_job)}
+    silver_job = stack.processing.silver_job
+    assert substitutions["GlueJobName"] == {"Ref": synthesis.logical_id(silver_job)}
     assert substitutions["DbtTaskDefinitionArn"] == {
         "Ref": synthesis.logical_id(stack.warehouse.task_definition)
     }
@@ -93,7 +94,7 @@ def test_role_scopes_glue_and_ecs_to_the_pipeline_resources(synthesis):
             by_action.setdefault(action, []).append(statement)
     (glue,) = by_action["glue:StartJobRun"]
     job_arn = json.dumps(glue["Resource"])
-    assert synthesis.logical_id(stack.processing.batch_job) in job_arn and "*" not in job_arn
+    assert synthesis.logical_id(stack.processing.silver_job) in job_arn and "*" not in job_arn
     (run_task,) = by_action["ecs:RunTask"]
     assert run_task["Resource"] == {"Ref": synthesis.logical_id(stack.warehouse.task_definition)}
     assert "ecs:cluster" in json.dumps(run_task["Condition"])

@@ -1,15 +1,16 @@
-"""Processing box: Glue 5.0 Delta job, serialized writers, encrypted, with its library."""
+"""Processing box: ONE Glue 5.0 silver job (both loaders), serialized, encrypted, with its
+library."""
 
 from __future__ import annotations
 
 import json
 
-from cdk.processing import BATCH_JOB_SCRIPT, SHARED_LIBRARY_PACKAGE
+from cdk.processing import LOADER_MODULES, SHARED_LIBRARY_PACKAGE, SILVER_JOB_SCRIPT
 from cdk.stack import PROJECT_ROOT
 
 
 def _job(synthesis):
-    job = synthesis.stack.processing.batch_job
+    job = synthesis.stack.processing.silver_job
     return synthesis.template["Resources"][synthesis.logical_id(job)]["Properties"]
 
 
@@ -24,6 +25,8 @@ def test_job_is_glue_5_with_the_configured_workers(synthesis, cdk_context):
 
 
 def test_silver_writers_are_serialized_and_queued(synthesis):
+    """Both loaders write silver/sales: one job, one run at a time, the rest queued."""
+    assert len(synthesis.resources("AWS::Glue::Job")) == 1
     job = _job(synthesis)
     assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
     assert job["JobRunQueuingEnabled"] is True
@@ -51,18 +54,21 @@ def test_script_is_the_repository_file_and_the_library_a_zip(synthesis):
     script_asset = processing.script_asset
     assert json.dumps(job["Command"]["ScriptLocation"]).count(script_asset.s3_object_key) == 1
     staged = synthesis.outdir / f"asset.{script_asset.asset_hash}.py"
-    assert staged.read_bytes() == (PROJECT_ROOT / BATCH_JOB_SCRIPT).read_bytes()
+    assert staged.read_bytes() == (PROJECT_ROOT / SILVER_JOB_SCRIPT).read_bytes()
     library_key = processing.shared_library_asset.s3_object_key
     assert library_key.endswith(".zip")
     assert library_key in json.dumps(job["DefaultArguments"]["--extra-py-files"])
 
 
-def test_library_archive_holds_the_package_at_its_root(synthesis):
+def test_library_archive_holds_the_package_and_the_loaders_at_its_root(synthesis):
+    """The entry script imports batch_to_silver / stream_to_silver as top-level modules."""
     asset = synthesis.stack.processing.shared_library_asset
     staged = synthesis.outdir / f"asset.{asset.asset_hash}"
     assert (staged / SHARED_LIBRARY_PACKAGE / "__init__.py").is_file()
     top_level = {path.name for path in staged.iterdir()}
-    assert top_level == {SHARED_LIBRARY_PACKAGE}
+    assert top_level == {SHARED_LIBRARY_PACKAGE, *LOADER_MODULES}
+    for loader in LOADER_MODULES:
+        assert (staged / loader).read_bytes() == (PROJECT_ROOT / "glue_jobs" / loader).read_bytes()
     assert not list(staged.rglob("*.pyc"))
 
 
