@@ -3,15 +3,19 @@
 The queue absorbs event storms (a bulk upload or a sink flush can create thousands
 of objects in minutes); the event source mapping hands the Lambda up to a window's
 worth of events at once, so it starts one coalesced execution per batch, named
-deterministically from the objects. Failed records return to the queue on their
-own (ReportBatchItemFailures) and end in the dead-letter queue after retries.
+deterministically from the objects. The object ledger (DynamoDB) remembers which
+object versions already have an execution, so an event redelivered in a later
+batch starts nothing (lambdas/trigger/object_ledger.py has the failure order).
+Failed records return to the queue on their own (ReportBatchItemFailures) and end
+in the dead-letter queue after retries.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Aws, Duration
+from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -32,6 +36,11 @@ TRIGGER_TIMEOUT_SECONDS = 60
 BATCHING_WINDOW_SECONDS = 60
 BATCH_SIZE = 1000
 MAX_RECEIVE_COUNT = 5
+# The ledger schema (lambdas/trigger/object_ledger.py) and the claim lease: longer
+# than the function can run, so a claim older than this has no live claimant.
+LEDGER_KEY_ATTRIBUTE = "object_id"
+LEDGER_TTL_ATTRIBUTE = "expires_at"
+LEDGER_CLAIM_LEASE_SECONDS = 2 * TRIGGER_TIMEOUT_SECONDS
 
 # AWS-managed Powertools layer (account 017000801446); the version is pinned in context.
 POWERTOOLS_LAYER_ACCOUNT = "017000801446"
@@ -55,7 +64,7 @@ def powertools_layer_arn(version: int) -> str:
 
 
 class Ingestion(Construct):
-    """EventBridge rule, buffer queue + DLQ and the trigger Lambda with its mapping."""
+    """EventBridge rule, buffer queue + DLQ, object ledger and the trigger Lambda."""
 
     def __init__(
         self,
@@ -65,6 +74,7 @@ class Ingestion(Construct):
         config: PipelineConfig,
         storage: Storage,
         state_machine: sfn.IStateMachine,
+        state_machine_name: str,
         project_root: Path,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -119,6 +129,20 @@ class Ingestion(Construct):
             )
         )
 
+        self.object_ledger = dynamodb.TableV2(
+            self,
+            "ObjectLedger",
+            partition_key=dynamodb.Attribute(
+                name=LEDGER_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING
+            ),
+            billing=dynamodb.Billing.on_demand(),
+            time_to_live_attribute=LEDGER_TTL_ATTRIBUTE,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=config.data_removal_policy,
+        )
+
         log_group = logs.LogGroup(
             self,
             "TriggerLogs",
@@ -162,6 +186,8 @@ class Ingestion(Construct):
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "LAKE_BUCKET": storage.lake_bucket.bucket_name,
                 "RAW_BUCKET": storage.raw_bucket.bucket_name,
+                "OBJECT_LEDGER_TABLE": self.object_ledger.table_name,
+                "LEDGER_CLAIM_LEASE_SECONDS": str(LEDGER_CLAIM_LEASE_SECONDS),
                 "POWERTOOLS_SERVICE_NAME": "sales-pipeline-trigger",
                 "POWERTOOLS_METRICS_NAMESPACE": "SalesPipeline",
             },
@@ -176,4 +202,22 @@ class Ingestion(Construct):
             )
         )
         state_machine.grant_start_execution(self.function)
+        # Does the execution a ledger item names exist? (a claim whose start never happened)
+        # Built from the fixed name: the execution names are only known at run time.
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution"],
+                resources=[
+                    Stack.of(self).format_arn(
+                        service="states",
+                        resource="execution",
+                        resource_name=f"{state_machine_name}:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        self.object_ledger.grant(
+            self.function, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"
+        )
         storage.grant_write_objects(self.function, storage.lake_bucket, MANIFESTS_PREFIX)

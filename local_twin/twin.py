@@ -94,7 +94,10 @@ class Twin:
         self.inbox_url = self.resources.inbox_url
         self.state_machine_arn = self.resources.state_machine_arn
         os.environ.update(
-            STATE_MACHINE_ARN=self.state_machine_arn, LAKE_BUCKET=LAKE_BUCKET, RAW_BUCKET=RAW_BUCKET
+            STATE_MACHINE_ARN=self.state_machine_arn,
+            LAKE_BUCKET=LAKE_BUCKET,
+            RAW_BUCKET=RAW_BUCKET,
+            OBJECT_LEDGER_TABLE=provision.OBJECT_LEDGER_TABLE,
         )
         self.trigger = load_handler_module("trigger")
         # Lambda would send the function's logs to CloudWatch; the twin keeps them in the workspace.

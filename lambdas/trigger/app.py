@@ -2,12 +2,15 @@
 
 EventBridge delivers S3 "Object Created" events to an SQS queue; this function
 reads a batch (batching window), drops what is not pipeline input (logged and
-counted), coalesces the rest into one execution per input kind and starts the
-state machine under a deterministic name, so redelivered events start nothing
-new. Failures are reported per message (SQS partial batch response).
+counted), skips objects the object ledger already holds (a redelivery, even in a
+later batch: object_ledger.py), coalesces the rest into one execution per input
+kind, claims them in the ledger and starts the state machine under a
+deterministic name. Failures are reported per message (SQS partial batch
+response), so SQS redelivers exactly the messages whose objects did not start.
 
 Environment: STATE_MACHINE_ARN, LAKE_BUCKET, RAW_BUCKET (the bucket whose
-objects are input; events from other buckets are ignored).
+objects are input; events from other buckets are ignored), OBJECT_LEDGER_TABLE,
+optional LEDGER_CLAIM_LEASE_SECONDS (default 900, the longest a Lambda can run).
 """
 
 from __future__ import annotations
@@ -20,11 +23,21 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from object_ledger import (
+    DEFAULT_LEASE_SECONDS,
+    DUPLICATE,
+    IN_FLIGHT,
+    ClaimConflict,
+    ObjectLedger,
+    execution_arn,
+    verdict,
+)
 from pipeline_objects import (
     ExecutionRequest,
     MalformedMessage,
     S3ObjectRef,
     group_into_executions,
+    latest_versions,
     objects_in_message,
     why_ignored,
 )
@@ -40,7 +53,18 @@ metrics = Metrics(namespace="SalesPipeline", service=SERVICE)
 
 
 def _clients():
-    return boto3.client("stepfunctions"), boto3.client("s3")
+    return boto3.client("stepfunctions"), boto3.client("s3"), boto3.client("dynamodb")
+
+
+def _ledger(dynamodb) -> ObjectLedger:
+    table = os.environ.get("OBJECT_LEDGER_TABLE")
+    if not table:
+        raise RuntimeError(
+            "OBJECT_LEDGER_TABLE is not set: the trigger needs the object ledger table "
+            "(cdk/ingestion.py sets it; the local twin provisions it)"
+        )
+    lease = float(os.environ.get("LEDGER_CLAIM_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
+    return ObjectLedger(table, dynamodb, lease_seconds=lease)
 
 
 def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> dict:
@@ -66,6 +90,55 @@ def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> d
     )
     payload["manifest_uri"] = f"s3://{lake_bucket}/{manifest_key}"
     return payload
+
+
+class _Executions:
+    """Does an execution exist? (DescribeExecution, cached for one invocation)."""
+
+    def __init__(self, sfn, state_machine_arn: str) -> None:
+        self.sfn, self.state_machine_arn = sfn, state_machine_arn
+        self.known: dict[str, bool] = {}
+
+    def exists(self, name: str) -> bool:
+        if name not in self.known:
+            try:
+                self.sfn.describe_execution(
+                    executionArn=execution_arn(self.state_machine_arn, name)
+                )
+                self.known[name] = True
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                self.known[name] = False
+        return self.known[name]
+
+
+def unrecorded_objects(
+    objects: list[S3ObjectRef], ledger: ObjectLedger, executions: _Executions
+) -> tuple[dict[S3ObjectRef, str | None], list[S3ObjectRef]]:
+    """(objects to start -> the stale execution name to replace, or None;
+    objects claimed by an invocation in flight). Duplicates are logged and dropped."""
+    entries = ledger.lookup(obj.identity for obj in objects)
+    now = ledger.clock()
+    to_start: dict[S3ObjectRef, str | None] = {}
+    in_flight: list[S3ObjectRef] = []
+    for obj in objects:
+        entry = entries.get(obj.identity)
+        found = verdict(entry, executions.exists, now=now, lease_seconds=ledger.lease_seconds)
+        if found == DUPLICATE:
+            logger.info(
+                "object already has an execution: duplicate event",
+                extra={"object": obj.identity, "execution": entry.execution_name},
+            )
+            metrics.add_metric(name="DuplicateObjects", unit=MetricUnit.Count, value=1)
+        elif found == IN_FLIGHT:
+            in_flight.append(obj)
+        else:  # new, or a claim whose execution never started (retry)
+            to_start[obj] = entry.execution_name if entry else None
+            if entry:
+                logger.warning(
+                    "retrying an object whose execution never started",
+                    extra={"object": obj.identity, "claimed_for": entry.execution_name},
+                )
+    return to_start, in_flight
 
 
 @tracer.capture_method
@@ -115,28 +188,55 @@ def _input_objects(event: SQSEvent, raw_bucket: str | None):
     return by_message, malformed
 
 
+def _messages_of(objects, by_message: dict[str, list[S3ObjectRef]]) -> set[str]:
+    members = set(objects)
+    return {mid for mid, objs in by_message.items() if members.intersection(objs)}
+
+
+def _claim_and_start(request: ExecutionRequest, stale: dict, clients, ledger) -> bool:
+    """Claim the request's objects, then start it; False when its messages must be retried."""
+    sfn, s3_client = clients
+    claims = {obj.identity: stale.get(obj) for obj in request.objects}
+    try:
+        ledger.claim(claims, request.name)
+    except ClaimConflict as exc:
+        logger.warning(str(exc), extra={"execution": request.name})
+        metrics.add_metric(name="ClaimConflicts", unit=MetricUnit.Count, value=1)
+        return False
+    try:
+        start(request, sfn, s3_client)
+    except Exception:
+        logger.exception("could not start execution", extra={"execution": request.name})
+        metrics.add_metric(name="StartFailures", unit=MetricUnit.Count, value=1)
+        left = ledger.release(claims, request.name)
+        if left:  # retryable after the lease (object_ledger.py)
+            logger.error("claims not released", extra={"execution": request.name, "ids": left})
+        return False
+    return True
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @event_source(data_class=SQSEvent)
 def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
-    sfn, s3_client = _clients()
+    sfn, s3_client, dynamodb = _clients()
+    ledger = _ledger(dynamodb)
     by_message, failed = _input_objects(event, os.environ.get("RAW_BUCKET"))
-    all_objects = [obj for objects in by_message.values() for obj in objects]
-    metrics.add_metric(name="InputObjects", unit=MetricUnit.Count, value=len(set(all_objects)))
+    candidates = latest_versions(obj for objects in by_message.values() for obj in objects)
+    metrics.add_metric(name="InputObjects", unit=MetricUnit.Count, value=len(candidates))
     failed_set = set(failed)
-    for request in group_into_executions(all_objects):
-        try:
-            start(request, sfn, s3_client)
-        except Exception:
-            logger.exception("could not start execution", extra={"execution": request.name})
-            metrics.add_metric(name="StartFailures", unit=MetricUnit.Count, value=1)
-            members = set(request.objects)
-            failed_set.update(
-                message_id
-                for message_id, objects in by_message.items()
-                if members.intersection(objects)
-            )
+    executions = _Executions(sfn, os.environ["STATE_MACHINE_ARN"])
+    to_start, in_flight = unrecorded_objects(candidates, ledger, executions)
+    if in_flight:
+        logger.info(
+            "objects claimed by an invocation in flight: retried later",
+            extra={"objects": [o.identity for o in in_flight]},
+        )
+        failed_set.update(_messages_of(in_flight, by_message))
+    for request in group_into_executions(to_start):
+        if not _claim_and_start(request, to_start, (sfn, s3_client), ledger):
+            failed_set.update(_messages_of(request.objects, by_message))
     # Keep the queue order of failed messages, as SQS reports them.
     failures = [r.message_id for r in event.records if r.message_id in failed_set]
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}

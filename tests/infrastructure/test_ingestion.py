@@ -6,8 +6,12 @@ import json
 
 from cdk.ingestion import (
     BATCHING_WINDOW_SECONDS,
+    LEDGER_CLAIM_LEASE_SECONDS,
+    LEDGER_KEY_ATTRIBUTE,
+    LEDGER_TTL_ATTRIBUTE,
     POWERTOOLS_LAYER_ACCOUNT,
     POWERTOOLS_LAYER_NAME,
+    TRIGGER_TIMEOUT_SECONDS,
     WATCHED_KEY_PATTERNS,
 )
 
@@ -15,6 +19,8 @@ TRIGGER_ENVIRONMENT = {
     "STATE_MACHINE_ARN",
     "LAKE_BUCKET",
     "RAW_BUCKET",
+    "OBJECT_LEDGER_TABLE",
+    "LEDGER_CLAIM_LEASE_SECONDS",
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
 }
@@ -88,3 +94,43 @@ def test_mapping_batches_a_window_and_reports_partial_failures(synthesis):
     assert mapping["ScalingConfig"] == {
         "MaximumConcurrency": synthesis.config.trigger_max_concurrency
     }
+
+
+def test_object_ledger_is_on_demand_with_ttl_and_pitr(synthesis):
+    ledger = synthesis.stack.ingestion.object_ledger
+    table = synthesis.template["Resources"][synthesis.logical_id(ledger)]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": LEDGER_KEY_ATTRIBUTE, "KeyType": "HASH"}]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": LEDGER_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    (replica,) = table["Replicas"]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_trigger_may_claim_in_the_ledger_and_check_executions(synthesis):
+    ingestion = synthesis.stack.ingestion
+    variables = _function(synthesis)["Properties"]["Environment"]["Variables"]
+    ledger_ref = {"Ref": synthesis.logical_id(ingestion.object_ledger)}
+    assert variables["OBJECT_LEDGER_TABLE"] == ledger_ref
+    # The claim lease must outlive the function: a claim that old has no live claimant.
+    assert int(variables["LEDGER_CLAIM_LEASE_SECONDS"]) == LEDGER_CLAIM_LEASE_SECONDS
+    assert LEDGER_CLAIM_LEASE_SECONDS > TRIGGER_TIMEOUT_SECONDS
+    role_id = synthesis.logical_id(ingestion.function.role)
+    statements = [
+        statement
+        for policy in synthesis.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    ledger_arn = {"Fn::GetAtt": [synthesis.logical_id(ingestion.object_ledger), "Arn"]}
+    [ledger] = [s for s in statements if s["Resource"] == ledger_arn]
+    assert sorted(ledger["Action"]) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+    ]
+    [describe] = [s for s in statements if s["Action"] == "states:DescribeExecution"]
+    name = synthesis.stack.orchestration.state_machine_name
+    assert json.dumps(describe["Resource"]).endswith(f':execution:{name}:*"]]}}')

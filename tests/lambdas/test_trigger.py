@@ -9,7 +9,12 @@ import pytest
 from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
-from tests.lambdas.trigger_events import encoded, eventbridge_body, sqs_batch
+from tests.lambdas.trigger_events import (
+    create_object_ledger,
+    encoded,
+    eventbridge_body,
+    sqs_batch,
+)
 
 RAW, LAKE = "raw-bucket", "lake-bucket"
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
@@ -33,6 +38,7 @@ def aws(monkeypatch):
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
         monkeypatch.setenv("LAKE_BUCKET", LAKE)
         monkeypatch.setenv("RAW_BUCKET", RAW)
+        create_object_ledger(monkeypatch)
         yield sfn, s3, arn
 
 

@@ -1,5 +1,6 @@
 """Real-shaped trigger inputs shared by the Lambda and streaming tests: S3 'Object
-Created' events as EventBridge delivers them, wrapped in an SQS batch."""
+Created' events as EventBridge delivers them, wrapped in an SQS batch; the
+trigger's object ledger table in moto."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from urllib.parse import quote_plus
 
 RAW = "raw-bucket"
+LEDGER_TABLE = "object-ledger"
 
 
 def encoded(key: str) -> str:
@@ -57,3 +59,17 @@ def sqs_batch(*bodies: str, prefix: str = "m") -> dict:
             for i, body in enumerate(bodies)
         ]
     }
+
+
+def create_object_ledger(monkeypatch, name: str = LEDGER_TABLE) -> str:
+    """The trigger's object ledger in moto (schema as cdk/ingestion.py), named in the env."""
+    import boto3
+
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "object_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "object_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("OBJECT_LEDGER_TABLE", name)
+    return name

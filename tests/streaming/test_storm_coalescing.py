@@ -12,7 +12,12 @@ import pytest
 from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
-from tests.lambdas.trigger_events import encoded, eventbridge_body, sqs_batch
+from tests.lambdas.trigger_events import (
+    create_object_ledger,
+    encoded,
+    eventbridge_body,
+    sqs_batch,
+)
 
 RAW, LAKE = "raw-bucket", "lake-bucket"
 TOPIC = "sales-order-lines"
@@ -42,6 +47,7 @@ def storm(monkeypatch):
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
         monkeypatch.setenv("LAKE_BUCKET", LAKE)
         monkeypatch.setenv("RAW_BUCKET", RAW)
+        create_object_ledger(monkeypatch)
         trigger = load_handler_module("trigger")
 
         # 600 files from 4 partitions arrive in three SQS batches (batching windows).
