@@ -33,7 +33,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sales_lake import delta_tables, job_session, uris
 from sales_lake import stream_events as events
-from sales_lake.conform import record_hash
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.schema import BUSINESS_COLUMNS, QUARANTINE_COLUMNS, SALES_COLUMNS
 from sales_lake.stream_io import (
@@ -84,7 +83,7 @@ def _with_lineage(rows: DataFrame, versions: dict, run_id: str, started: str) ->
         F.lit("stream").alias("source_kind"),
         F.lit(run_id).alias("run_id"),
         F.lit(started).cast("timestamp").alias("ingested_at"),
-        record_hash(names).alias("record_hash"),
+        events.record_hash(names).alias("record_hash"),
     )
 
 

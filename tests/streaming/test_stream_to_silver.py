@@ -1,8 +1,9 @@
 """The stream Glue job end to end on local Spark: three runs over one small lake.
 
 Run 1 holds out-of-order and duplicate events, a cancellation and malformed
-lines; run 2 reruns it (idempotency); run 3 brings a late, older event, a
-newer update and a replay of an already applied event.
+lines; run 2 reruns it (idempotency) through the silver job's entry script
+(glue_jobs/to_silver.py --source_kind stream, as Glue runs it); run 3 brings a
+late, older event, a newer update and a replay of an already applied event.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from glue_jobs import to_silver
 from glue_jobs.stream_to_silver import parse_args, run_stream
 from msk_connect.events import make_event, random_order_line
 
@@ -109,7 +111,13 @@ def runs(spark, tmp_path_factory):
     }
     m1 = run_stream(spark, args1)
     silver1 = _silver(spark, lake_uri)
-    m2 = run_stream(spark, args1)
+    # The rerun goes through the job script as Glue calls it; it rewrites run 1's record.
+    glue_argv = ["to_silver.py", "--JOB_NAME", "sales-to-silver", "--source_kind", "stream"]
+    for name, value in args1.items():
+        glue_argv += [f"--{name}", value]
+    exit_code = to_silver.main(glue_argv)
+    metrics_path = root / "s3" / "lake-bucket" / "runs" / "stream-run-1" / "metrics.json"
+    m2 = json.loads(metrics_path.read_text())
     silver2 = _silver(spark, lake_uri)
     late = [_write(root, _key(0, 9), [json.dumps(e) for e in (LATE_A, UPDATE_C, CANCEL_B)])]
     args3 = {
@@ -121,6 +129,7 @@ def runs(spark, tmp_path_factory):
     silver3 = _silver(spark, lake_uri)
     quarantine = spark.read.format("delta").load(f"{lake_uri}/silver/quarantine").collect()
     return {
+        "exit_code": exit_code,
         "m1": m1,
         "m2": m2,
         "m3": m3,
@@ -177,6 +186,7 @@ def test_malformed_lines_are_quarantined_with_reasons(runs):
 
 
 def test_rerun_is_idempotent(runs):
+    assert runs["exit_code"] == 0
     counts = runs["m2"]["counts"]
     assert counts["inserted"] == counts["updated"] == 0
     assert counts["unchanged"] == 3 and counts["duplicates"] == 4 and _conserved(runs["m2"])
