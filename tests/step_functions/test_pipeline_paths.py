@@ -37,9 +37,19 @@ class Scenario:
     dbt_started: threading.Event = field(default_factory=threading.Event)
     running_dbt: int = 0
     max_parallel_dbt: int = 0
+    running_glue: int = 0
+    max_parallel_glue: int = 0
 
     def glue(self, workspace: Workspace, job_name: str, arguments: dict) -> None:
         self.glue_calls.append((job_name, arguments))
+        self.running_glue += 1
+        self.max_parallel_glue = max(self.max_parallel_glue, self.running_glue)
+        try:
+            self._glue_work(workspace, arguments)
+        finally:
+            self.running_glue -= 1
+
+    def _glue_work(self, workspace: Workspace, arguments: dict) -> None:
         if self.glue_gate is not None:
             self.glue_gate.wait(30)
         if self.glue_error:
@@ -88,6 +98,13 @@ class ScenarioTwin:
         payload = {"run_id": name, "kind": "batch", "source_uris": f"s3://{RAW_BUCKET}/{key}"}
         return self.twin.start_execution(name, payload)
 
+    def start_stream(self) -> str:
+        """A stream execution as the trigger starts it for a burst (with a manifest)."""
+        name = f"stream-{uuid.uuid4().hex[:12]}"
+        manifest = f"s3://{LAKE_BUCKET}/manifests/{name}.json"
+        payload = {"run_id": name, "kind": "stream", "manifest_uri": manifest, "object_count": 30}
+        return self.twin.start_execution(name, payload)
+
     def run(self, **scenario) -> dict:
         self.scenario = Scenario(**scenario)
         [record] = self.twin.wait([self.start()], dropped_at=None)
@@ -125,6 +142,7 @@ def test_success_runs_glue_then_dbt_and_releases_the_lock(stop_twin):
     assert record["notifications"] == []
     [(job_name, arguments)] = stop_twin.scenario.glue_calls
     assert job_name == GLUE_JOB_NAME
+    assert arguments["--source_kind"] == "batch"
     assert arguments["--run_id"] == record["run_id"]
     assert arguments["--lake_uri"] == f"s3://{LAKE_BUCKET}"
     assert arguments["--source_uris"].startswith(f"s3://{RAW_BUCKET}/")
@@ -201,6 +219,36 @@ def test_concurrent_glue_run_is_retried_with_backoff(stop_twin):
     assert record["path"].count("RunGlueJob") == 1  # retried inside the state, not re-entered
     runs = glue.get_job_runs(JobName=GLUE_JOB_NAME)["JobRuns"]
     assert {r["Id"]: r["JobRunState"] for r in runs}[blocker["JobRunId"]] == "SUCCEEDED"
+
+
+def test_stream_runs_the_same_silver_job_with_the_stream_loader(stop_twin):
+    stop_twin.scenario = Scenario()
+    [record] = stop_twin.twin.wait([stop_twin.start_stream()], dropped_at=None)
+    assert record["status"] == "SUCCEEDED" and "UseStreamLoader" in record["path"]
+    [(job_name, arguments)] = stop_twin.scenario.glue_calls
+    assert job_name == GLUE_JOB_NAME  # one job for every silver writer
+    assert arguments["--source_kind"] == "stream"
+    assert arguments["--manifest_uri"] == json.loads(record["input"])["manifest_uri"]
+    assert "--source_uris" not in arguments
+
+
+def test_batch_and_stream_silver_writers_never_run_at_once(stop_twin):
+    """Both loaders write silver/sales: the one job admits one run; the other waits."""
+    stop_twin.scenario = Scenario(glue_gate=threading.Event())
+    batch = stop_twin.start("landing/sales/during-stream.csv")
+    stream = stop_twin.start_stream()
+    for _ in range(200):  # until the second writer has been refused at least once
+        refused = [history_errors(arn) for arn in (batch, stream)]
+        if any("Glue.ConcurrentRunsExceededException" in errors for errors in refused):
+            break
+        threading.Event().wait(0.05)
+    stop_twin.scenario.glue_gate.set()
+    records = stop_twin.twin.wait([batch, stream], dropped_at=None)
+    assert [r["status"] for r in records] == ["SUCCEEDED", "SUCCEEDED"]
+    calls = stop_twin.scenario.glue_calls
+    assert {name for name, _ in calls} == {GLUE_JOB_NAME}
+    assert sorted(args["--source_kind"] for _, args in calls) == ["batch", "stream"]
+    assert stop_twin.scenario.max_parallel_glue == 1
 
 
 def test_refreshes_never_overlap_and_the_last_commit_is_refreshed(stop_twin):
