@@ -6,14 +6,17 @@ of their newest event; cancelled lines are soft-deleted in silver and absent fro
 
 from __future__ import annotations
 
+import boto3
 import duckdb
 import pytest
 
+from local_twin.lambda_runtime import LambdaContext
 from local_twin.progress import quiet
 from local_twin.streaming import stream_events
 from local_twin.twin import Twin
-from local_twin.workspace import Workspace
+from local_twin.workspace import RAW_BUCKET, Workspace
 from msk_connect.events import EventMix, generate_events
+from tests.lambdas.trigger_events import encoded, eventbridge_body, sqs_batch
 
 pytestmark = pytest.mark.spark
 
@@ -41,12 +44,39 @@ def streamed(spark, tmp_path_factory):
         run = stream_events(
             twin, events=EVENTS, seed=SEED, mix=MIX, flush_size=15, progress=quiet()
         )
+        redelivery = _redeliver_later(twin, [obj.key for obj in run.objects[:2]])
     silver = spark.read.format("delta").load(
         str(workspace.bucket_path("sales-lake") / "silver/sales")
     )
     with duckdb.connect(str(workspace.duckdb_path), read_only=True) as con:
         gold = dict(con.execute("select row_id, quantity from fact_sales").fetchall())
-    return {"run": run, "gold": gold, "silver": {r["row_id"]: r for r in silver.collect()}}
+    return {
+        "run": run,
+        "gold": gold,
+        "silver": {r["row_id"]: r for r in silver.collect()},
+        "redelivery": redelivery,
+    }
+
+
+def _redeliver_later(twin, keys: list[str]) -> dict:
+    """Two sink files' events again, in a later batch of their own (at-least-once delivery):
+    a different object set from the execution that processed them, so a different name."""
+    s3 = boto3.client("s3")
+    bodies = []
+    for key in keys:
+        head = s3.head_object(Bucket=RAW_BUCKET, Key=key)
+        bodies.append(
+            eventbridge_body(
+                encoded(key),
+                size=head["ContentLength"],
+                version=head["VersionId"],
+                etag=head["ETag"].strip('"'),
+                bucket=RAW_BUCKET,
+            )
+        )
+    before = set(twin.execution_arns())
+    response = twin.trigger.lambda_handler(sqs_batch(*bodies), LambdaContext("trigger"))
+    return {"response": response, "new_executions": set(twin.execution_arns()) - before}
 
 
 def test_events_reach_gold_through_one_stream_execution(streamed):
@@ -69,3 +99,8 @@ def test_cancelled_lines_are_soft_deleted_in_silver(streamed):
     deleted = {row_id for row_id, row in streamed["silver"].items() if row["is_deleted"]}
     assert deleted == cancelled
     assert all(row["source_kind"] == "stream" for row in streamed["silver"].values())
+
+
+def test_sink_files_redelivered_in_a_later_batch_start_nothing(streamed):
+    assert streamed["redelivery"]["response"] == {"batchItemFailures": []}
+    assert streamed["redelivery"]["new_executions"] == set()
