@@ -1,8 +1,8 @@
 """Streaming box: MSK Serverless (IAM auth) -> MSK Connect S3 sink -> raw bucket `topics/`.
 
 The sink writes stream files into the raw bucket, where the ingestion rule already
-sees them (kind "stream"); from there the pipeline is the batch one with the
-stream Glue job. The connector configuration is msk_connect/connector.json, the
+sees them (kind "stream"); from there the pipeline is the batch one, with the one
+silver Glue job running its stream loader (`--source_kind stream`). The connector configuration is msk_connect/connector.json, the
 same file the local twin's sink reads.
 
 The connector's code (the Confluent S3 sink zip) is not on Maven Central, so the

@@ -1,4 +1,4 @@
-"""The stream Glue job end to end on local Spark: three runs over one small lake.
+"""The stream loader (silver Glue job) end to end on local Spark: three runs, one small lake.
 
 Run 1 holds out-of-order and duplicate events, a cancellation and malformed
 lines; run 2 reruns it (idempotency) through the silver job's entry script
