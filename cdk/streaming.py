@@ -2,8 +2,8 @@
 
 The sink writes stream files into the raw bucket, where the ingestion rule already
 sees them (kind "stream"); from there the pipeline is the batch one, with the one
-silver Glue job running its stream loader (`--source_kind stream`). The connector configuration is msk_connect/connector.json, the
-same file the local twin's sink reads.
+silver Glue job running its stream loader (`--source_kind stream`). The connector
+configuration is msk_connect/connector.json, the same file the local twin's sink reads.
 
 The connector's code (the Confluent S3 sink zip) is not on Maven Central, so the
 user supplies it (msk_connect/README.md): context `s3SinkPluginZip` (a local zip,
