@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
-from sales_lake import conform, delta_tables, job_session, uris
+from sales_lake import delta_tables, job_session, silver_frames, uris
 from sales_lake.bronze_csv import parse_file
 from sales_lake.bronze_reader import Source, read_bronze
 from sales_lake.run_metrics import RunMetrics
@@ -93,18 +93,17 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         "ingested_at": F.lit(metrics.started_at).cast("timestamp"),
     }
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
-    conformed = conform.conform(conform.split_fields(read_bronze(spark, sources)))
-    conformed = conform.for_cache(conformed).persist(StorageLevel.MEMORY_AND_DISK)
+    conformed = read_bronze(spark, sources).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         is_record = F.col("row_kind") == "record"
-        valid = is_record & conform.is_valid()
+        valid = is_record & silver_frames.is_valid()
         totals = conformed.agg(
             F.count(F.when(is_record, 1)).alias("read"),
-            F.count(F.when(is_record & ~conform.is_valid(), 1)).alias("quarantined"),
+            F.count(F.when(is_record & ~silver_frames.is_valid(), 1)).alias("quarantined"),
             F.count(F.when(valid, 1)).alias("valid"),
-            F.countDistinct(F.when(valid, F.col("t_row_id"))).alias("distinct_valid"),
-            F.min(F.when(valid, F.col("t_row_id"))).alias("min_row_id"),
-            F.max(F.when(valid, F.col("t_row_id"))).alias("max_row_id"),
+            F.countDistinct(F.when(valid, F.col("row_id"))).alias("distinct_valid"),
+            F.min(F.when(valid, F.col("row_id"))).alias("min_row_id"),
+            F.max(F.when(valid, F.col("row_id"))).alias("max_row_id"),
         ).first()
         metrics.timings_seconds["read"] = time.monotonic() - clock
         clock = time.monotonic()
@@ -116,20 +115,20 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         merged = delta_tables.MergeCounts(0, 0, 0)
         if totals["valid"]:
             # Range-partitioning first serves both the dedupe window and the file layout.
-            silver = conform.silver_rows(records, lineage).repartitionByRange(
+            silver = silver_frames.silver_rows(records, lineage).repartitionByRange(
                 delta_tables.range_partitions(totals["distinct_valid"]), "row_id"
             )
             with delta_tables.source_not_materialized(spark):
                 merged = delta_tables.merge_sales(
                     spark,
                     paths["sales"],
-                    conform.latest_per_row_id(silver),
+                    silver_frames.latest_per_row_id(silver),
                     (totals["min_row_id"], totals["max_row_id"]),
                 )
         if totals["quarantined"]:
             with delta_tables.source_not_materialized(spark):
                 delta_tables.merge_quarantine(
-                    spark, paths["quarantine"], conform.quarantine_rows(records, lineage)
+                    spark, paths["quarantine"], silver_frames.quarantine_rows(records, lineage)
                 )
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:

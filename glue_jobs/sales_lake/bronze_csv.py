@@ -9,11 +9,11 @@ none of the first three together. So the job reads each object whole
 this module, running in the executors, only does the cheap, sequential part:
 
     bytes -> decompress -> decode -> physical lines -> records (line number, raw text,
-    field count) + the file's date order + a file summary.
+    issue) + a file summary.
 
-Splitting a record into fields is left to Spark's `from_csv` (JVM speed), and the
-line/field bookkeeping is vectorised with pyarrow (on Glue 5.0: pyarrow 17). A
-Python loop runs only for files whose records span lines (odd quote counts).
+Splitting records into fields, typing and validation follow in `conform`, in the
+same task. The line bookkeeping is vectorised with pyarrow; a Python loop runs
+only for files whose records span lines (odd quote counts).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sales_lake.dates import DateFormat, decide
 from sales_lake.schema import CANONICAL_HEADER
 
 # A record whose quotes are still open after this many lines is treated as broken:
@@ -38,13 +37,6 @@ MAX_RECORD_LINES = 100
 QUOTED_FIELD = r'"(?:[^"]|"")*"'
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f\udc80-\udcff]")
-
-# Date evidence per file (RE2, vectorised). Order Date and Ship Date are the 3rd and
-# 4th fields; the two before them (ids) never hold commas or quotes in sane files.
-DATE_FIELDS = (("order_date", 2), ("ship_date", 3))
-_TIME_RE2 = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
-_DAY_MONTH_RE2 = r"^\s*(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})[/.-](?P<y>\d{4})" + _TIME_RE2
-_ISO_RE2 = r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}" + _TIME_RE2
 
 ISSUE_HEADER = "header_mismatch"
 ISSUE_ENCODING = "bad_encoding"
@@ -74,7 +66,6 @@ class ParsedFile:
     line_numbers: list[int] | pa.Array
     raw_records: list[str] | pa.Array
     issues: list[str | None] = field(default_factory=list)  # empty list = no issues
-    date_order: str | None = None  # dmy | mdy | ambiguous | None, for every record
 
 
 def decompress(data: bytes, summary: FileSummary) -> bytes:
@@ -174,9 +165,17 @@ def _quote_parity(lines: pa.Array) -> pa.Array:
 
 
 def field_counts(records: pa.Array) -> pa.Array:
-    """Fields per record: commas outside quoted fields, plus one."""
-    unquoted = pc.replace_substring_regex(records, QUOTED_FIELD, "")
-    return pc.add(pc.count_substring(unquoted, ","), 1).cast(pa.int32())
+    """Fields per record: commas outside quoted fields, plus one.
+
+    Only records holding a quote need the (slower) regex that drops quoted fields.
+    """
+    counts = pc.add(pc.count_substring(records, ","), 1).cast(pa.int32())
+    quoted = pc.match_substring(records, '"')
+    if not pc.any(quoted).as_py():
+        return counts
+    unquoted = pc.replace_substring_regex(pc.filter(records, quoted), QUOTED_FIELD, "")
+    exact = pc.add(pc.count_substring(unquoted, ","), 1).cast(pa.int32())
+    return pc.replace_with_mask(counts, quoted, exact)
 
 
 def _count_fields(raw: str) -> int:
@@ -226,43 +225,6 @@ def assemble_records(
     return numbers, raws, issues
 
 
-def _count(mask: pa.Array) -> int:
-    return int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
-
-
-def date_evidence(records: pa.Array) -> dict:
-    """Votes for day-first / month-first, ISO count, separators and digit width.
-
-    Runs where the whole file is at hand, so the date order is known before typing
-    and the job needs no extra pass over the data to detect it.
-    """
-    evidence: dict = {}
-    heads = pc.split_pattern(records, ",", max_splits=4)
-    heads = pc.filter(heads, pc.greater_equal(pc.list_value_length(heads), 5))
-    if not len(heads):
-        return evidence
-    for name, position in DATE_FIELDS:
-        values = pc.list_element(heads, position)
-        parts = pc.extract_regex(values, _DAY_MONTH_RE2)
-        a = pc.cast(pc.struct_field(parts, "a"), pa.int32())
-        b = pc.cast(pc.struct_field(parts, "b"), pa.int32())
-        small_a, small_b = pc.less_equal(a, 12), pc.less_equal(b, 12)
-        evidence[f"{name}__dmy"] = _count(pc.and_(pc.invert(small_a), small_b))
-        evidence[f"{name}__mdy"] = _count(pc.and_(small_a, pc.invert(small_b)))
-        evidence[f"{name}__amb"] = _count(pc.and_(pc.and_(small_a, small_b), pc.not_equal(a, b)))
-        evidence[f"{name}__iso"] = _count(pc.match_substring_regex(values, _ISO_RE2))
-        seps = pc.value_counts(pc.drop_null(pc.struct_field(parts, "sep"))).to_pylist()
-        evidence[f"{name}__seps"] = [
-            s["values"] for s in sorted(seps, key=lambda s: -s["counts"])
-        ]  # most frequent first
-        evidence[f"{name}__width"] = pc.min(pc.utf8_length(pc.struct_field(parts, "a"))).as_py()
-    return evidence
-
-
-def detect_date_format(records: pa.Array) -> DateFormat:
-    return decide(date_evidence(records), tuple(name for name, _ in DATE_FIELDS))
-
-
 def parse_file(data: bytes) -> ParsedFile:
     """bytes of one bronze object -> its records and a summary. Never raises on bad input."""
     summary = FileSummary()
@@ -303,14 +265,10 @@ def parse_file(data: bytes) -> ParsedFile:
             for raw in raws
         ]
     summary.records = len(raws)
-    date_order = None
-    if summary.records and not summary.header_detail:
-        found = detect_date_format(pa.array(raws, type=pa.string()))
-        date_order, summary.date_format = found.order, found.label
     if summary.header_detail:
         summary.outcome = "rejected"
         issues = [ISSUE_HEADER] * len(raws)
     elif not summary.records:
         summary.outcome = "header_only"
         summary.notes.append("the file has a header but no data rows: nothing to load")
-    return ParsedFile(summary, numbers, raws, issues, date_order)
+    return ParsedFile(summary, numbers, raws, issues)

@@ -1,9 +1,11 @@
-"""Read bronze CSV objects into a DataFrame of records (Spark I/O around `bronze_csv`).
+"""Read bronze CSV objects into a DataFrame of typed, validated records.
 
-`binaryFile` hands each object whole to one task; `mapInArrow` runs `parse_file` in
-the executor and streams Arrow batches back, so the driver never holds data and
-many objects parse in parallel. Output: one row per record plus one `file` row per
-object carrying its summary (JSON), so a single cached pass feeds everything.
+`binaryFile` hands each object whole to one task; `mapInArrow` runs `parse_file`
+and `conform` in the executor and streams Arrow batches back, so the driver never
+holds data and many objects parse in parallel. Output: one row per record (typed
+business columns, reason codes and detail; the raw text only where the record is
+rejected, since only quarantine shows it) plus one `file` row per object carrying
+its summary (JSON), so a single cached pass feeds everything.
 """
 
 from __future__ import annotations
@@ -14,30 +16,35 @@ from dataclasses import dataclass
 from functools import partial
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sales_lake.bronze_csv import ParsedFile, field_counts, parse_file
+from sales_lake.bronze_csv import ParsedFile, parse_file
+from sales_lake.conform import ARROW_FIELDS, conform
+from sales_lake.schema import BUSINESS_COLUMNS
 from sales_lake.uris import normalize
 
-PARSED_SCHEMA = (
-    "row_kind STRING, source_index INT, line_number BIGINT, raw_record STRING, "
-    "field_count INT, issue STRING, date_order STRING, date_format STRING, file_summary STRING"
-)
 ARROW_SCHEMA = pa.schema(
     [
         ("row_kind", pa.string()),
         ("source_index", pa.int32()),
         ("line_number", pa.int64()),
         ("raw_record", pa.string()),
-        ("field_count", pa.int32()),
-        ("issue", pa.string()),
-        ("date_order", pa.string()),
-        ("date_format", pa.string()),
+        *ARROW_FIELDS,
+        ("reason_codes", pa.list_(pa.string())),
+        ("reason_detail", pa.string()),
         ("file_summary", pa.string()),
+    ]
+)
+PARSED_SCHEMA = ", ".join(
+    [
+        "row_kind STRING, source_index INT, line_number BIGINT, raw_record STRING",
+        *[f"{name} {type_}" for name, type_, _ in BUSINESS_COLUMNS],
+        "reason_codes ARRAY<STRING>, reason_detail STRING, file_summary STRING",
     ]
 )
 BATCH_ROWS = 65_536
 # An object this big parses in one task; its records are then hash-spread so that
-# splitting fields, validation and hashing use every core instead of one.
+# hashing, de-duplication and writing use every core instead of one.
 SPREAD_ABOVE_BYTES = 16 * 1024 * 1024
 _GLOB_CHARS = "\\{}[]*?"
 
@@ -52,42 +59,39 @@ class Source:
     size: int = 0  # bytes; big objects get their records spread over all cores
 
 
+def _constant(size: int, type_: pa.DataType, value) -> pa.Array:
+    return pc.fill_null(pa.nulls(size, type_), pa.scalar(value, type_))
+
+
 def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordBatch]:
     raws = pa.array(parsed.raw_records, type=pa.string())
     numbers = pa.array(parsed.line_numbers, type=pa.int64())
     issues = pa.array(parsed.issues or [None] * len(raws), type=pa.string())
-    counts = field_counts(raws) if len(raws) else pa.array([], type=pa.int32())
-    for start in range(0, len(raws), BATCH_ROWS):
-        size = min(BATCH_ROWS, len(raws) - start)
-        yield pa.RecordBatch.from_arrays(
-            [
-                pa.array(["record"] * size, type=pa.string()),
-                pa.array([source_index] * size, type=pa.int32()),
-                numbers.slice(start, size),
-                raws.slice(start, size),
-                counts.slice(start, size),
-                issues.slice(start, size),
-                pa.array([parsed.date_order] * size, type=pa.string()),
-                pa.array([parsed.summary.date_format] * size, type=pa.string()),
-                pa.nulls(size, type=pa.string()),
-            ],
+    if len(raws):
+        typed = conform(raws, issues)
+        if parsed.summary.outcome != "rejected":
+            parsed.summary.date_format = typed.date_format.label
+        rejected_raw = pc.if_else(typed.valid, pa.scalar(None, pa.string()), raws)
+        body = pa.table(
+            {
+                "row_kind": _constant(len(raws), pa.string(), "record"),
+                "source_index": _constant(len(raws), pa.int32(), source_index),
+                "line_number": numbers,
+                "raw_record": rejected_raw,
+                **typed.columns,
+                "reason_codes": typed.reason_codes,
+                "reason_detail": typed.reason_detail,
+                "file_summary": pa.nulls(len(raws), pa.string()),
+            },
             schema=ARROW_SCHEMA,
         )
-    summary = json.dumps(parsed.summary.as_dict())
-    yield pa.RecordBatch.from_arrays(
-        [
-            pa.array(["file"]),
-            pa.array([source_index], type=pa.int32()),
-            pa.array([0], type=pa.int64()),
-            pa.nulls(1, type=pa.string()),
-            pa.array([0], type=pa.int32()),
-            pa.nulls(1, type=pa.string()),
-            pa.nulls(1, type=pa.string()),
-            pa.nulls(1, type=pa.string()),
-            pa.array([summary]),
-        ],
-        schema=ARROW_SCHEMA,
-    )
+        yield from body.to_batches(max_chunksize=BATCH_ROWS)
+    summary = {name: [None] for name in ARROW_SCHEMA.names}
+    summary.update(
+        row_kind=["file"], source_index=[source_index], line_number=[0], reason_codes=[[]],
+        file_summary=[json.dumps(parsed.summary.as_dict())],
+    )  # fmt: skip
+    yield from pa.table(summary, schema=ARROW_SCHEMA).to_batches()
 
 
 def parse_binary_batches(

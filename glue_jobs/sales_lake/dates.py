@@ -1,4 +1,4 @@
-"""Per-file date-format detection and date parsing (pure DataFrame transforms).
+"""Per-file date-format detection and date parsing (pure Arrow transforms).
 
 Exports write `31/07/2012`, `31-07-2012`, `7/31/2012` or `2012-07-31`. Whether
 `03/04/2012` is March or April cannot be told from the value, only from the file:
@@ -7,20 +7,22 @@ number > 12 (and vice versa). Conflicting files follow the majority and the
 minority fails to parse (quarantined); files with no evidence quarantine their
 ambiguous values instead of guessing. ISO values are always unambiguous.
 
-The evidence is counted by the reader (`bronze_csv.date_evidence`), where the whole
-file is at hand; `decide` turns it into the file's format and `parse_date` applies it.
+`detect_format` counts the evidence over a whole file's date columns and `decide`
+turns it into the file's format; `parse` then applies that one order to every value.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+import pyarrow as pa
+import pyarrow.compute as pc
 
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-DAY_MONTH = r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})" + _TIME + r"\s*$"
-ISO = r"^\s*(\d{4})([/.-])(\d{1,2})\2(\d{1,2})" + _TIME + r"\s*$"
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*$"
+# RE2 has no back-references: both separators are captured and compared instead.
+DAY_MONTH = r"^\s*(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P<sep2>[/.-])(?P<y>\d{4})" + _TIME
+ISO = r"^\s*(?P<y>\d{4})(?P<sep>[/.-])(?P<m>\d{1,2})(?P<sep2>[/.-])(?P<d>\d{1,2})" + _TIME
+_DAYS_IN_MONTH = pa.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], pa.int32())
 
 DAY_FIRST, MONTH_FIRST, AMBIGUOUS = "dmy", "mdy", "ambiguous"
 
@@ -31,13 +33,6 @@ class DateFormat:
 
     order: str | None  # dmy | mdy | ambiguous | None (ISO only / no dates)
     label: str | None  # e.g. "dd/MM/yyyy", "M/d/yyyy or yyyy-MM-dd" ...
-
-
-def _parts(value: Column) -> tuple[Column, Column, Column]:
-    first = F.regexp_extract(value, DAY_MONTH, 1)
-    sep = F.regexp_extract(value, DAY_MONTH, 2)
-    second = F.regexp_extract(value, DAY_MONTH, 3)
-    return first, sep, second
 
 
 def decide(evidence: dict, columns: tuple[str, ...]) -> DateFormat:
@@ -64,36 +59,98 @@ def decide(evidence: dict, columns: tuple[str, ...]) -> DateFormat:
     return DateFormat(order, label)
 
 
-def _safe_make_date(year: Column, month: Column, day: Column) -> Column:
-    """make_date that yields NULL for impossible dates under ANSI mode too."""
-    plausible = year.between(1900, 2999) & month.between(1, 12) & day.between(1, 31)
-    month_start = F.make_date(year, month, F.lit(1))
-    fits_month = day <= F.dayofmonth(F.last_day(month_start))
-    return F.when(plausible, F.when(fits_month, F.make_date(year, month, day)))
+def _parts(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
+    """Named groups of `pattern` (NULL where it does not match or separators differ)."""
+    found = pc.extract_regex(values, pattern)
+    parts = {name: pc.struct_field(found, name) for name in ("sep", "sep2")}
+    same = pc.fill_null(pc.equal(parts["sep"], parts["sep2"]), False)
+    names = [f.name for f in found.type]
+    out = {name: pc.if_else(same, pc.struct_field(found, name), None) for name in names}
+    return {name: pc.cast(v, pa.int32()) if name not in ("sep", "sep2") else v
+            for name, v in out.items()}  # fmt: skip
 
 
-def parse_date(value: Column, order: Column) -> Column:
-    """DATE from a text value and its file's order (dmy/mdy/ambiguous); NULL if invalid."""
-    iso_y = F.regexp_extract(value, ISO, 1).cast("int")
-    iso_m = F.regexp_extract(value, ISO, 3).cast("int")
-    iso_d = F.regexp_extract(value, ISO, 4).cast("int")
-    first, _, second = _parts(value)
-    a, b = first.cast("int"), second.cast("int")
-    year = F.regexp_extract(value, DAY_MONTH, 4).cast("int")
-    day = F.when(order == DAY_FIRST, a).when(order == MONTH_FIRST, b).when(a == b, a)
-    month = F.when(order == DAY_FIRST, b).when(order == MONTH_FIRST, a).when(a == b, a)
-    return F.when(value.rlike(ISO), _safe_make_date(iso_y, iso_m, iso_d)).when(
-        value.rlike(DAY_MONTH), _safe_make_date(year, month, day)
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+
+
+def count_evidence(columns: dict[str, pa.Array]) -> dict:
+    """Votes for day-first / month-first, ISO count, separators and digit width."""
+    found: dict = {}
+    for name, values in columns.items():
+        parts = _parts(values, DAY_MONTH)
+        a, b = parts["a"], parts["b"]
+        small_a, small_b = pc.less_equal(a, 12), pc.less_equal(b, 12)
+        found[f"{name}__dmy"] = _count(pc.and_(pc.invert(small_a), small_b))
+        found[f"{name}__mdy"] = _count(pc.and_(small_a, pc.invert(small_b)))
+        found[f"{name}__amb"] = _count(pc.and_(pc.and_(small_a, small_b), pc.not_equal(a, b)))
+        found[f"{name}__iso"] = _count(pc.is_valid(_parts(values, ISO)["y"]))
+        seps = pc.value_counts(pc.drop_null(parts["sep"])).to_pylist()
+        found[f"{name}__seps"] = [s["values"] for s in sorted(seps, key=lambda s: -s["counts"])]
+        first_digits = pc.extract_regex(values, DAY_MONTH)
+        widths = pc.utf8_length(pc.struct_field(first_digits, "a"))
+        found[f"{name}__width"] = pc.min(widths).as_py()
+    return found
+
+
+def detect_format(columns: dict[str, pa.Array]) -> DateFormat:
+    """The date format of one file from its date columns (text values)."""
+    return decide(count_evidence(columns), tuple(columns))
+
+
+def _valid_date(year: pa.Array, month: pa.Array, day: pa.Array) -> pa.Array:
+    """True where (year, month, day) is a real calendar date in 1900..2999."""
+    leap = pc.and_(
+        pc.equal(pc.subtract(year, pc.multiply(pc.divide(year, 4), 4)), 0),
+        pc.or_(
+            pc.not_equal(pc.subtract(year, pc.multiply(pc.divide(year, 100), 100)), 0),
+            pc.equal(pc.subtract(year, pc.multiply(pc.divide(year, 400), 400)), 0),
+        ),
     )
+    plausible = pc.and_(
+        pc.and_(pc.greater_equal(year, 1900), pc.less_equal(year, 2999)),
+        pc.and_(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
+    )
+    index = pc.if_else(plausible, pc.subtract(month, 1), None)
+    last = pc.add(pc.take(_DAYS_IN_MONTH, index),
+                  pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int32()))  # fmt: skip
+    fits = pc.and_(pc.greater_equal(day, 1), pc.less_equal(day, last))
+    return pc.fill_null(pc.and_(plausible, fits), False)
 
 
-def is_ambiguous(value: Column, order: Column) -> Column:
-    """True when the value is day/month-first but the file gave no way to tell which."""
-    first, _, second = _parts(value)
-    return (
-        (order == AMBIGUOUS)
-        & value.rlike(DAY_MONTH)
-        & (first.cast("int") <= 12)
-        & (second.cast("int") <= 12)
-        & (first.cast("int") != second.cast("int"))
+def parse(values: pa.Array, order: str | None) -> pa.Array:
+    """DATE (date32) from text values and their file's order; NULL where invalid."""
+    iso, dm = _parts(values, ISO), _parts(values, DAY_MONTH)
+    a, b = dm["a"], dm["b"]
+    if order == DAY_FIRST:
+        day, month = a, b
+    elif order == MONTH_FIRST:
+        day, month = b, a
+    else:  # no order known: only values that read the same both ways
+        same = pc.if_else(pc.fill_null(pc.equal(a, b), False), a, None)
+        day, month = same, same
+    is_iso = pc.is_valid(iso["y"])
+    year = pc.if_else(is_iso, iso["y"], dm["y"])
+    month = pc.if_else(is_iso, iso["m"], month)
+    day = pc.if_else(is_iso, iso["d"], day)
+    ok = _valid_date(year, month, day)
+    text = pc.binary_join_element_wise(
+        pc.cast(year, pa.string()),
+        pc.utf8_lpad(pc.cast(month, pa.string()), 2, "0"),
+        pc.utf8_lpad(pc.cast(day, pa.string()), 2, "0"),
+        "-",
+    )
+    stamp = pc.strptime(pc.if_else(ok, text, None), format="%Y-%m-%d", unit="s",
+                        error_is_null=True)  # fmt: skip
+    return pc.cast(stamp, pa.date32())
+
+
+def is_ambiguous(values: pa.Array, order: str | None) -> pa.Array:
+    """True where a day/month-first value cannot be read: the file gave no order."""
+    if order != AMBIGUOUS:
+        return pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
+    dm = _parts(values, DAY_MONTH)
+    a, b = dm["a"], dm["b"]
+    return pc.fill_null(
+        pc.and_(pc.and_(pc.less_equal(a, 12), pc.less_equal(b, 12)), pc.not_equal(a, b)), False
     )

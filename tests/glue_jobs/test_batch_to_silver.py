@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from pyspark.sql import functions as F
-from sales_lake import conform
+from sales_lake import silver_frames
 
 from glue_jobs import batch_to_silver
 from tests.glue_jobs.csv_fixtures import HEADER, row, write_csv
@@ -235,7 +235,7 @@ def update_file(landing, tmp_path_factory):
 def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
     spark, lake, update_file, rerun, monkeypatch
 ):
-    original = conform.latest_per_row_id
+    original = silver_frames.latest_per_row_id
 
     def failing(rows):  # the executors fail while Delta writes the MERGE's files
         return original(rows).withColumn(
@@ -245,14 +245,14 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
             ),
         )
 
-    monkeypatch.setattr(conform, "latest_per_row_id", failing)
+    monkeypatch.setattr(silver_frames, "latest_per_row_id", failing)
     with pytest.raises(Exception, match="injected fault"):
         batch_to_silver.run_batch(spark, _args(lake, "run-3", [update_file]))
     assert _snapshot(spark, lake) == rerun[1]
     assert not (lake / "runs" / "run-3" / "metrics.json").exists()
     hash_before = _sales(spark, lake).where("row_id = 3").first().record_hash
 
-    monkeypatch.setattr(conform, "latest_per_row_id", original)
+    monkeypatch.setattr(silver_frames, "latest_per_row_id", original)
     metrics = batch_to_silver.run_batch(spark, _args(lake, "run-3", [update_file]))
     assert metrics["counts"] == {
         "read": 3, "inserted": 1, "updated": 1, "unchanged": 1, "duplicates": 0, "quarantined": 0,

@@ -126,23 +126,3 @@ def test_semicolon_separated_header_names_the_separator():
 def test_field_counts_ignore_commas_inside_quotes():
     records = pa.array(["a,b,c", 'a,"b,c",d', 'a,"x ""y, z""",c', "a,,"])
     assert field_counts(records).to_pylist() == [3, 3, 3, 3]
-
-
-@pytest.mark.parametrize(
-    ("dates", "label"),
-    [
-        ([("31/07/2012", "02/08/2012"), ("01/08/2012", "03/08/2012")], "dd/MM/yyyy"),
-        ([("31-07-2012", "02-08-2012")], "dd-MM-yyyy"),
-        ([("7/31/2012", "8/2/2012"), ("12/24/2012", "12/28/2012")], "M/d/yyyy"),
-        ([("2012-07-31", "2012-08-02")], "yyyy-MM-dd"),
-    ],
-)
-def test_date_format_is_detected_per_file_from_unambiguous_values(dates, label):
-    lines = [row(i, order_date=o, ship_date=s) for i, (o, s) in enumerate(dates, 1)]
-    parsed = parse_file(_bytes(lines))
-    assert parsed.summary.date_format == label
-
-
-def test_file_without_unambiguous_dates_is_marked_ambiguous():
-    parsed = parse_file(_bytes([row(1, order_date="03/04/2012", ship_date="05/04/2012")]))
-    assert parsed.date_order == "ambiguous"

@@ -1,4 +1,4 @@
-"""Pure transforms on small DataFrames: field splitting, typing, validation, dates, dedupe."""
+"""Pure transforms: field splitting, typing, validation and dates (Arrow), dedupe (Spark)."""
 
 from __future__ import annotations
 
@@ -8,76 +8,74 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
-from sales_lake import conform, dates
-from sales_lake.bronze_csv import detect_date_format
-from sales_lake.bronze_reader import PARSED_SCHEMA
+from sales_lake import conform, dates, silver_frames
+from sales_lake.bronze_reader import ARROW_SCHEMA, PARSED_SCHEMA
 
 from tests.glue_jobs.csv_fixtures import row
-
-pytestmark = pytest.mark.spark
 
 DATES = conform.DATE_COLUMNS
 
 
-def _records(spark, lines, *, source=0, first_line=2, issue=None, field_count=24, fmt=None):
-    """Reader output for `lines`; the date format is detected as the reader does."""
-    fmt = fmt or detect_date_format(pa.array(lines))
-    data = [
-        ("record", source, n, raw, field_count, issue, fmt.order, fmt.label, None)
-        for n, raw in enumerate(lines, first_line)
-    ]
-    return conform.split_fields(spark.createDataFrame(data, PARSED_SCHEMA))
+def _rows(lines: list[str], issues: list[str | None] | None = None) -> dict[int, dict]:
+    """conform() over one file's records -> {record number (1-based): values}."""
+    verdicts = None if issues is None else pa.array(issues, pa.string())
+    out = conform.conform(pa.array(lines), verdicts)
+    table = pa.table({**out.columns, "codes": out.reason_codes, "detail": out.reason_detail})
+    return {i: r for i, r in enumerate(table.to_pylist(), 1)} | {0: {"format": out.date_format}}
 
 
 @pytest.fixture(scope="module")
-def detected(spark):
-    """Four small files (dmy with every bad value, mdy, ambiguous, ISO) conformed together."""
-    dmy = [
-        row(1),
-        row(2, sales='"$1,234.50"', discount="20%", segment="consumer", ship_mode=" first class "),
-        row(3, order_date="31/02/2012"),
-        row(4, order_date="05/08/2012", ship_date="03/08/2012"),
-        row(5, segment="Gold", quantity="-3", discount="1.5"),
-        row(6, row_id="", customer_id=""),
-        row(7, sales="abc", profit='"1.234,56"'),
-        row(8, market="", shipping_cost="", order_priority=""),
-    ]
-    mdy = [row(21, order_date="7/31/2012", ship_date="8/2/2012"),
-           row(22, order_date="3/4/2012", ship_date="3/6/2012")]  # fmt: skip
-    ambiguous = [row(23, order_date="03/04/2012", ship_date="05/05/2012")]
-    iso = [row(24, order_date="2012-07-31 00:00:00", ship_date="2012-08-02")]
-    files = [dmy, mdy, ambiguous, iso]
-    formats = {i: detect_date_format(pa.array(lines)) for i, lines in enumerate(files)}
-    records = _records(spark, dmy)
-    records = records.union(
-        _records(spark, [row(9)[:60]], first_line=10, field_count=5, fmt=formats[0])
-    ).union(_records(spark, [row(10)], first_line=11, issue="header_mismatch", fmt=formats[0]))
-    for i in (1, 2, 3):
-        records = records.union(_records(spark, files[i], source=i))
-    out = conform.conform(records)
-    return formats, {(r.source_index, r.line_number): r for r in out.collect()}
-
-
-@pytest.fixture(scope="module")
-def conformed(detected):
-    return {line - 1: r for (source, line), r in detected[1].items() if source == 0}
+def conformed():
+    """A day-first file holding every kind of bad value, one per line."""
+    return _rows(
+        [
+            row(1),
+            row(2, sales='"$1,234.50"', discount="20%", segment="consumer",
+                ship_mode=" first class "),
+            row(3, order_date="31/02/2012"),
+            row(4, order_date="05/08/2012", ship_date="03/08/2012"),
+            row(5, segment="Gold", quantity="-3", discount="1.5"),
+            row(6, row_id="", customer_id=""),
+            row(7, sales="abc", profit='"1.234,56"'),
+            row(8, market="", shipping_cost="", order_priority=""),
+            row(9)[:60],
+            row(10),
+            row(11, sales='"-1,234.56789"', discount="12.345%", profit="+5 €", quantity="+3"),
+            row(12, order_date="29/02/2012", ship_date="01/03/2012"),
+            row(13, order_date="29/02/2011"),
+        ],
+        issues=[None] * 9 + ["header_mismatch"] + [None] * 3,
+    )  # fmt: skip
 
 
 def test_valid_row_is_typed_exactly(conformed):
     r = conformed[1]
-    assert r.reason_codes == [] and r.reason_detail == ""
-    assert (r.t_row_id, r.t_order_date, r.t_ship_date) == (1, date(2012, 7, 31), date(2012, 8, 2))
-    assert (r.t_sales, r.t_profit, r.t_discount) == (
+    assert r["codes"] == [] and r["detail"] == ""
+    assert (r["row_id"], r["order_date"]) == (1, date(2012, 7, 31))
+    assert r["ship_date"] == date(2012, 8, 2)
+    assert (r["sales"], r["profit"], r["discount"]) == (
         Decimal("221.9800"), Decimal("62.1544"), Decimal("0.1000"),
     )  # fmt: skip
-    assert r.product_name == "Samsung Galaxy, Full Size" and r.postal_code is None
+    assert r["product_name"] == "Samsung Galaxy, Full Size" and r["postal_code"] is None
 
 
 def test_unambiguous_variants_are_accepted_and_normalised(conformed):
     r = conformed[2]
-    assert r.reason_codes == []
-    assert r.t_sales == Decimal("1234.5000") and r.t_discount == Decimal("0.2000")
-    assert (r.t_segment, r.t_ship_mode) == ("Consumer", "First Class")
+    assert r["codes"] == []
+    assert r["sales"] == Decimal("1234.5000") and r["discount"] == Decimal("0.2000")
+    assert (r["segment"], r["ship_mode"]) == ("Consumer", "First Class")
+
+
+def test_decimals_round_half_away_from_zero_like_spark_casts(conformed):
+    r = conformed[11]
+    assert r["codes"] == []
+    assert r["sales"] == Decimal("-1234.5679") and r["discount"] == Decimal("0.1235")
+    assert (r["profit"], r["quantity"]) == (Decimal("5.0000"), 3)
+
+
+def test_leap_days_are_checked_against_the_calendar(conformed):
+    assert conformed[12]["codes"] == [] and conformed[12]["order_date"] == date(2012, 2, 29)
+    assert conformed[13]["codes"] == ["bad_order_date"]
 
 
 @pytest.mark.parametrize(
@@ -93,20 +91,28 @@ def test_unambiguous_variants_are_accepted_and_normalised(conformed):
 )
 def test_each_bad_value_gets_its_reason(conformed, line, codes, detail_part):
     r = conformed[line]
-    assert r.reason_codes == codes
-    assert detail_part in r.reason_detail
+    assert r["codes"] == codes
+    assert detail_part in r["detail"]
 
 
 def test_optional_fields_may_be_blank(conformed):
     r = conformed[8]
-    assert r.t_shipping_cost is None and r.t_order_priority is None
+    assert r["shipping_cost"] is None and r["order_priority"] is None
 
 
 def test_wrong_field_count_and_reader_issues_replace_value_checks(conformed):
     malformed, rejected = conformed[9], conformed[10]
-    assert malformed.reason_codes == ["malformed_record"] and "found 5" in malformed.reason_detail
-    assert rejected.reason_codes == ["header_mismatch"]
-    assert "rejected_files" in rejected.reason_detail
+    assert malformed["codes"] == ["malformed_record"] and "found 6" in malformed["detail"]
+    assert rejected["codes"] == ["header_mismatch"]
+    assert "rejected_files" in rejected["detail"]
+
+
+def test_quote_in_the_middle_of_a_field_is_read_record_by_record():
+    """Arrow's reader and the field counter disagree on `ab"c,d"e`: the slow path decides."""
+    odd = row(2, product_name='ab"c,d"e')
+    rows = _rows([row(1), odd, row(3)])
+    assert [rows[i]["codes"] for i in (1, 3)] == [[], []]
+    assert rows[2]["codes"] == ["malformed_record"] and "found 25" in rows[2]["detail"]
 
 
 @pytest.mark.parametrize(
@@ -134,29 +140,69 @@ def test_date_format_decision(evidence, order, label):
         assert decided.label == label
 
 
-def test_dates_detected_per_file_and_parsed_by_that_files_order(detected):
-    formats, rows = detected
-    assert [formats[i].order for i in (0, 1, 2, 3)] == ["dmy", "mdy", "ambiguous", None]
-    assert [formats[i].label for i in (0, 1, 3)] == ["dd/MM/yyyy", "M/d/yyyy", "yyyy-MM-dd"]
-    assert rows[(1, 3)].t_order_date == date(2012, 3, 4) and rows[(1, 3)].reason_codes == []
-    assert rows[(2, 2)].reason_codes == ["ambiguous_order_date"]
-    assert rows[(2, 2)].t_ship_date == date(2012, 5, 5)  # 05/05 is the same either way
-    assert rows[(3, 2)].t_order_date == date(2012, 7, 31) and rows[(3, 2)].reason_codes == []
+@pytest.mark.parametrize(
+    ("pairs", "label"),
+    [
+        ([("31/07/2012", "02/08/2012"), ("01/08/2012", "03/08/2012")], "dd/MM/yyyy"),
+        ([("31-07-2012", "02-08-2012")], "dd-MM-yyyy"),
+        ([("7/31/2012", "8/2/2012"), ("12/24/2012", "12/28/2012")], "M/d/yyyy"),
+        ([("2012-07-31", "2012-08-02")], "yyyy-MM-dd"),
+    ],
+)
+def test_date_format_is_detected_per_file_from_unambiguous_values(pairs, label):
+    lines = [row(i, order_date=o, ship_date=s) for i, (o, s) in enumerate(pairs, 1)]
+    assert _rows(lines)[0]["format"].label == label
 
 
+def test_dates_are_parsed_by_each_files_order():
+    mdy = _rows([row(21, order_date="7/31/2012", ship_date="8/2/2012"),
+                 row(22, order_date="3/4/2012", ship_date="3/6/2012")])  # fmt: skip
+    assert mdy[0]["format"].order == "mdy"
+    assert mdy[2]["order_date"] == date(2012, 3, 4) and mdy[2]["codes"] == []
+    ambiguous = _rows([row(23, order_date="03/04/2012", ship_date="05/05/2012")])
+    assert ambiguous[0]["format"].order == "ambiguous"
+    assert ambiguous[1]["codes"] == ["ambiguous_order_date"]
+    assert ambiguous[1]["ship_date"] == date(2012, 5, 5)  # 05/05 is the same either way
+    iso = _rows([row(24, order_date="2012-07-31 00:00:00", ship_date="2012-08-02")])
+    assert iso[0]["format"].order is None
+    assert iso[1]["order_date"] == date(2012, 7, 31) and iso[1]["codes"] == []
+
+
+def test_mixed_separators_in_one_value_are_not_a_date():
+    rows = _rows([row(1), row(2, ship_date="02-08/2012")])
+    assert rows[2]["codes"] == ["bad_ship_date"]
+
+
+@pytest.mark.spark
 def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
-    lines = [row(1), row(2), row(1, sales="300"), row(2)]
-    records = _records(spark, lines)
-    later = _records(spark, [row(1, sales="400")], source=1, fmt=dates.DateFormat("dmy", None))
-    conformed = conform.conform(records.union(later))
+    def reader_rows(lines, source):
+        out = conform.conform(pa.array(lines))
+        size = len(lines)
+        table = pa.table(
+            {
+                "row_kind": ["record"] * size,
+                "source_index": [source] * size,
+                "line_number": list(range(2, size + 2)),
+                "raw_record": [None] * size,
+                **out.columns,
+                "reason_codes": out.reason_codes,
+                "reason_detail": out.reason_detail,
+                "file_summary": [None] * size,
+            },
+            schema=ARROW_SCHEMA,
+        )
+        return spark.createDataFrame(table.to_pylist(), PARSED_SCHEMA)
+
+    records = reader_rows([row(1), row(2), row(1, sales="300"), row(2)], 0)
+    records = records.unionByName(reader_rows([row(1, sales="400")], 1))
     lineage = {
         "source_uri": F.concat(F.lit("file:///f"), F.col("source_index").cast("string")),
         "source_version": F.lit(None).cast("string"),
         "run_id": F.lit("r"),
         "ingested_at": F.current_timestamp(),
     }
-    rows = conform.silver_rows(conformed, lineage)
-    latest = {r.row_id: r for r in conform.latest_per_row_id(rows).collect()}
+    rows = silver_frames.silver_rows(records, lineage)
+    latest = {r.row_id: r for r in silver_frames.latest_per_row_id(rows).collect()}
     assert sorted(latest) == [1, 2]
     assert latest[1].sales == Decimal("400.0000") and latest[1].source_uri == "file:///f1"
     assert latest[2].source_line == 5
