@@ -120,6 +120,7 @@ def unrecorded_objects(
     now = ledger.clock()
     to_start: dict[S3ObjectRef, str | None] = {}
     in_flight: list[S3ObjectRef] = []
+    duplicates = 0
     for obj in objects:
         entry = entries.get(obj.identity)
         found = verdict(entry, executions.exists, now=now, lease_seconds=ledger.lease_seconds)
@@ -128,7 +129,7 @@ def unrecorded_objects(
                 "object already has an execution: duplicate event",
                 extra={"object": obj.identity, "execution": entry.execution_name},
             )
-            metrics.add_metric(name="DuplicateObjects", unit=MetricUnit.Count, value=1)
+            duplicates += 1
         elif found == IN_FLIGHT:
             in_flight.append(obj)
         else:  # new, or a claim whose execution never started (retry)
@@ -138,6 +139,7 @@ def unrecorded_objects(
                     "retrying an object whose execution never started",
                     extra={"object": obj.identity, "claimed_for": entry.execution_name},
                 )
+    metrics.add_metric(name="DuplicateObjects", unit=MetricUnit.Count, value=duplicates)
     return to_start, in_flight
 
 
