@@ -1,5 +1,12 @@
 {#- Product history by order date: a renamed or re-categorised product gets a new
     version from the first order date carrying the new attributes. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='product_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ scd2_delete_vanished_keys(this, ref('stg_silver__sales'), 'product_id', 'not is_deleted') }}"
+) }}
 {{ scd2_versions(
     relation=ref('stg_silver__sales'),
     natural_key='product_id',

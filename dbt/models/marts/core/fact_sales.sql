@@ -19,19 +19,13 @@
     post_hook="{{ delete_soft_deleted_rows(this, ref('stg_silver__sales')) }}"
 ) }}
 
-with staged_sales as (
-    select * from {{ ref('stg_silver__sales') }}
-),
-
-live_sales as (
-    select * from staged_sales where not is_deleted
-),
-
+{#- Staging is referenced directly (no `select *` import CTE): DuckDB materializes
+    a CTE referenced more than once, which would copy all of staging on every run. -#}
 {% if is_incremental() %}
 
-written_since_last_run as (
+with written_since_last_run as (
     select row_id, customer_id, product_id, store_nk, order_date
-    from staged_sales
+    from {{ ref('stg_silver__sales') }}
     where ingested_at > (
         select coalesce(max(silver_ingested_at), {{ start_of_time() }}) from {{ this }}
     )
@@ -63,35 +57,36 @@ stores_changed as (
 ),
 
 rows_to_rebuild as (
-    select live_sales.row_id
-    from live_sales
+    select staged.row_id
+    from {{ ref('stg_silver__sales') }} as staged
     inner join customers_changed
-        on customers_changed.customer_id = live_sales.customer_id
-        and live_sales.order_date >= customers_changed.changed_from
+        on customers_changed.customer_id = staged.customer_id
+        and staged.order_date >= customers_changed.changed_from
     union
-    select live_sales.row_id
-    from live_sales
+    select staged.row_id
+    from {{ ref('stg_silver__sales') }} as staged
     inner join products_changed
-        on products_changed.product_id = live_sales.product_id
-        and live_sales.order_date >= products_changed.changed_from
+        on products_changed.product_id = staged.product_id
+        and staged.order_date >= products_changed.changed_from
     union
-    select live_sales.row_id
-    from live_sales
+    select staged.row_id
+    from {{ ref('stg_silver__sales') }} as staged
     inner join stores_changed
-        on stores_changed.store_nk = live_sales.store_nk
-        and live_sales.order_date >= stores_changed.changed_from
+        on stores_changed.store_nk = staged.store_nk
+        and staged.order_date >= stores_changed.changed_from
 ),
 
 sales_in_scope as (
-    select live_sales.*
-    from live_sales
-    inner join rows_to_rebuild on rows_to_rebuild.row_id = live_sales.row_id
+    select staged.*
+    from {{ ref('stg_silver__sales') }} as staged
+    inner join rows_to_rebuild on rows_to_rebuild.row_id = staged.row_id
+    where not staged.is_deleted
 ),
 
 {% else %}
 
-sales_in_scope as (
-    select * from live_sales
+with sales_in_scope as (
+    select * from {{ ref('stg_silver__sales') }} where not is_deleted
 ),
 
 {% endif %}
