@@ -41,7 +41,7 @@ _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DECIMAL = {"DECIMAL(18,4)": r"^-?\d{1,14}(\.\d{1,4})?$", "DECIMAL(5,4)": r"^-?\d(\.\d{1,4})?$"}
 _INTEGER = r"^-?\d{1,18}$"
 _CORRUPT = "_corrupt_record"
-# The text form record_hash hashes: the batch job's (sales_lake.conform) as of the
+# The text form record_hash hashes: the batch job's (sales_lake.silver_frames) as of the
 # streaming change; keep them equal, or identical content written by the other job
 # reads as "updated" (harmless, but no longer "unchanged"/"refreshed").
 _HASH_SEPARATOR = "\u001f"
