@@ -12,7 +12,9 @@
 
         Every version row also carries its key's fingerprint (key_live_rows,
         key_last_ingested_at over the key's live rows): what the incremental run
-        compares to find the keys whose rows changed (scd2_changed_keys). On a
+        compares to find the keys whose rows changed (scd2_change_scope), and the
+        dbt invocation that derived it (derived_by_invocation, lineage: it shows
+        which keys a run re-derived; the marts do not carry it). On a
         full build all keys are derived from all rows; on an incremental run only
         the changed keys, and for most of them only from the changed date on (see
         scd2_change_scope). The model replaces the changed keys' versions
@@ -137,7 +139,8 @@ derived as (
         {% endfor %}windowed.order_date as valid_from,
         coalesce(windowed.next_version_from, {{ end_of_time() }}) as valid_to,
         case when windowed.next_version_from is null then true else false end as is_current,
-        cast(version_offsets.version_offset + windowed.version_rank as integer) as version_number
+        cast(version_offsets.version_offset + windowed.version_rank as integer) as version_number,
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as derived_by_invocation
     from windowed
     inner join version_offsets
         on version_offsets.{{ natural_key }} = windowed.{{ natural_key }}
@@ -155,7 +158,8 @@ versions as (
         {% endfor %}kept.valid_from,
         kept.valid_to,
         kept.is_current,
-        kept.version_number
+        kept.version_number,
+        kept.derived_by_invocation
     from {{ this }} as kept
     inner join change_scope
         on change_scope.{{ natural_key }} = kept.{{ natural_key }}

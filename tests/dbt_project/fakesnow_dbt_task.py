@@ -7,8 +7,8 @@ fakesnow patches `snowflake.connector.connect` in this process, so dbt-snowflake
 in-process (the entry point is executed with runpy). The silver tables are created as
 plain tables holding the lake's silver rows, with the lower-case quoted column names
 Delta Direct tables have; the Iceberg DDL is skipped (nop) as fakesnow cannot run it.
-Afterwards `dbt compile` renders the incremental branches (staging, fact) for sqlglot, and
-a summary of the built gold tables is written to <work>/summary.json.
+Afterwards `dbt compile` renders the incremental branches (staging, SCD2 versions, fact)
+for sqlglot, and a summary of the built gold tables is written to <work>/summary.json.
 """
 
 from __future__ import annotations
@@ -24,6 +24,13 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO_ROOT / "dbt" / "entrypoint.py"
+INCREMENTAL_MODELS = (
+    "stg_silver__sales",
+    "int_customer_versions",
+    "int_product_versions",
+    "int_store_versions",
+    "fact_sales",
+)
 ICEBERG_DDL = [r"^\s*create iceberg table", r"^\s*alter iceberg table"]
 SNOWFLAKE_TYPES = {
     "BIGINT": "bigint", "STRING": "varchar", "DATE": "date", "INT": "integer",
@@ -136,8 +143,7 @@ def main(lake: Path, work: Path) -> int:
             [
                 "compile",
                 "--select",
-                "stg_silver__sales",
-                "fact_sales",
+                *INCREMENTAL_MODELS,
                 "--project-dir",
                 str(ENTRYPOINT.parent),
                 "--profiles-dir",

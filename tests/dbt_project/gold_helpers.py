@@ -56,6 +56,27 @@ def gold_snapshot(duckdb_path: Path) -> dict[str, list[tuple]]:
         }
 
 
+VERSION_MODELS = {
+    "int_customer_versions": "customer_id",
+    "int_product_versions": "product_id",
+    "int_store_versions": "store_nk",
+}
+
+
+def version_lineage(duckdb_path: Path) -> dict[str, set]:
+    """(natural key, valid_from, derived_by_invocation) of every SCD2 version model:
+    which build derived which versions."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        return {
+            model: set(
+                connection.sql(
+                    f"select {key}, valid_from, derived_by_invocation from main.{model}"
+                ).fetchall()
+            )
+            for model, key in VERSION_MODELS.items()
+        }
+
+
 def gold_rows(duckdb_path: Path, sql: str) -> list[dict]:
     with duckdb.connect(str(duckdb_path), read_only=True) as connection:
         relation = connection.sql(sql)

@@ -6,8 +6,13 @@ One story, built once for the module (dbt runs cost seconds each):
   r2  middle batch (a late file)   -> g2  incremental
                                       g3  again, no new data
                                       g4  --full-refresh
-  s1  stream: cancellations + an update -> g5 incremental
+  s1  stream: cancellations (all lines of one customer among them) + an update
+                                   -> g5 incremental
                                       g6  --full-refresh
+
+The SCD2 version models (int_*_versions) are incremental per natural key: each build's
+versions are kept with the dbt invocation that derived them, so the tests can see which
+keys a build re-derived and which it left alone.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from tests.dbt_project.gold_helpers import (
     live,
     run_dbt_task,
     silver_rows,
+    version_lineage,
 )
 from tests.dbt_project.silver_feed import GlueSilverFeed
 
@@ -51,6 +57,8 @@ class Story:
         self.builds: dict[str, object] = {}
         self.gold: dict[str, dict] = {}
         self.silver: dict[str, list[dict]] = {}
+        self.versions: dict[str, dict[str, set]] = {}
+        self.invocations: dict[str, str] = {}
 
     def build(self, run_id: str, *dbt_args: str) -> None:
         env = {**self.env, "RUN_ID": run_id}
@@ -61,6 +69,9 @@ class Story:
             f"dbt task {run_id} failed:\n{result.stdout}\n{result.stderr}"
         )
         self.gold[run_id] = gold_snapshot(self.duckdb_path)
+        self.versions[run_id] = version_lineage(self.duckdb_path)
+        run_results = self.lake / "runs" / run_id / "dbt" / "run_results.json"
+        self.invocations[run_id] = json.loads(run_results.read_text())["metadata"]["invocation_id"]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +89,7 @@ def story(request, dbt_env, tmp_path_factory) -> Story:
     story.build("g3")
     story.build("g4", "--full-refresh")
 
-    story.cancelled, story.updated = _stream_changes(story.silver["r2"])
+    story.cancelled, story.updated, story.vanished = _stream_changes(story.silver["r2"])
     timed(story, "s1", feed.stream_changes, "s1", story.cancelled, [story.updated])
     story.silver["s1"] = silver_rows(story.lake)
     story.build("g5")
@@ -92,19 +103,24 @@ def timed(story: Story, label: str, step, *args) -> None:
     print(f"silver {label}: {time.perf_counter() - started:.1f}s")
 
 
-def _stream_changes(rows: list[dict]) -> tuple[list[dict], dict]:
-    """Cancel the first, a middle and the last order line; move one mid-history order
-    line of the busiest customer (their only line that day) to another city, which
-    opens a one-day version in the middle of their history."""
+def _stream_changes(rows: list[dict]) -> tuple[list[dict], dict, str]:
+    """Cancel the first, a middle and the last order line, and every line of the
+    customer with the fewest lines (who then leaves dim_customer); move one mid-history
+    order line of the busiest customer (their only line that day) to another city,
+    which opens a one-day version in the middle of their history."""
     ordered = sorted(live(rows), key=lambda row: row["row_id"])
-    cancelled = [ordered[0], ordered[len(ordered) // 2], ordered[-1]]
-    busiest = Counter(row["customer_id"] for row in ordered).most_common(1)[0][0]
+    lines_per_customer = Counter(row["customer_id"] for row in ordered)
+    rarest = min(lines_per_customer, key=lambda customer: (lines_per_customer[customer], customer))
+    chosen = [ordered[0], ordered[len(ordered) // 2], ordered[-1]]
+    chosen += [row for row in ordered if row["customer_id"] == rarest]
+    cancelled = {row["row_id"]: row for row in chosen}
+    busiest = lines_per_customer.most_common(1)[0][0]
     history = [row for row in ordered if row["customer_id"] == busiest]
     lines_per_day = Counter(row["order_date"] for row in history)
     alone = [row for row in history[2:-2] if lines_per_day[row["order_date"]] == 1]
     updated = {**alone[0], "city": "Paysandú", "state": "Paysandú", "country": "Uruguay",
                "postal_code": None, "market": "LATAM", "region": "South"}  # fmt: skip
-    return cancelled, updated
+    return list(cancelled.values()), updated, rarest
 
 
 def test_every_build_is_green_and_ships_its_artifacts(story):
@@ -237,6 +253,35 @@ def test_rerun_without_new_data_changes_nothing(story):
     assert story.gold["g3"] == story.gold["g2"]
 
 
+def test_the_late_file_re_derives_exactly_the_keys_it_touched(story):
+    """Incremental SCD2: the versions of the customers and products with rows in the
+    late file are re-derived by g2; every other key keeps g1's versions untouched;
+    the rerun g3 re-derives nothing."""
+    late_rows = [row for row in live(story.silver["r2"]) if row["run_id"] == "r2"]
+    g1, g2 = story.invocations["g1"], story.invocations["g2"]
+    for model, natural_key in (("int_customer_versions", "customer_id"),
+                               ("int_product_versions", "product_id")):  # fmt: skip
+        touched = {row[natural_key] for row in late_rows}
+        before, after = story.versions["g1"][model], story.versions["g2"][model]
+        assert {invocation for _key, _from, invocation in before} == {g1}
+        assert {key for key, _from, invocation in after if invocation == g2} == touched, model
+        untouched = {key for key, _from, _invocation in after} - touched
+        assert untouched, f"{model}: the late file should leave some keys alone"
+        assert {v for v in after if v[0] in untouched} == {v for v in before if v[0] in untouched}
+    assert story.versions["g3"] == story.versions["g2"], "a rerun re-derives nothing"
+
+
+def test_a_customer_whose_lines_are_all_cancelled_leaves_the_dimension(story):
+    def customer_ids(run_id: str) -> set:
+        return {row[1] for row in story.gold[run_id]["dim_customer"]}
+
+    assert story.vanished in customer_ids("g4")
+    assert story.vanished not in customer_ids("g5")
+    assert story.vanished not in customer_ids("g6")
+    versions = story.versions["g5"]["int_customer_versions"]
+    assert story.vanished not in {key for key, _valid_from, _invocation in versions}
+
+
 def test_soft_deleted_rows_leave_the_fact(story):
     cancelled = {row["row_id"] for row in story.cancelled}
     before = {row[0] for row in story.gold["g4"]["fact_sales"]}
@@ -304,3 +349,5 @@ def test_compiled_snowflake_sql_parses_with_sqlglot(fakesnow_build):
     incremental = {p.name: p.read_text() for p in compiled if "compiled" in p.parts}
     assert "written_since_last_run" in incremental["fact_sales.sql"], "incremental fact compiled"
     assert "max(ingested_at)" in incremental["stg_silver__sales.sql"], "incremental staging too"
+    for model in ("int_customer_versions", "int_product_versions", "int_store_versions"):
+        assert "change_scope" in incremental[f"{model}.sql"], f"incremental {model} compiled"
