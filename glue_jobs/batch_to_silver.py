@@ -119,10 +119,11 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
                 delta_tables.range_partitions(totals["distinct_valid"]), "row_id"
             )
             with delta_tables.source_not_materialized(spark):
+                latest = silver_frames.latest_per_row_id(silver)
                 merged = delta_tables.merge_sales(
                     spark,
                     paths["sales"],
-                    silver_frames.latest_per_row_id(silver),
+                    silver_frames.with_record_hash(latest),
                     (totals["min_row_id"], totals["max_row_id"]),
                 )
         if totals["quarantined"]:

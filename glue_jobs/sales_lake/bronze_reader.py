@@ -11,6 +11,7 @@ its summary (JSON), so a single cached pass feeds everything.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sales_lake.bronze_csv import ParsedFile, parse_file
-from sales_lake.conform import ARROW_FIELDS, conform
+from sales_lake.conform import ARROW_FIELDS, conform_in_chunks
 from sales_lake.schema import BUSINESS_COLUMNS
 from sales_lake.uris import normalize
 
@@ -43,9 +44,6 @@ PARSED_SCHEMA = ", ".join(
     ]
 )
 BATCH_ROWS = 65_536
-# An object this big parses in one task; its records are then hash-spread so that
-# hashing, de-duplication and writing use every core instead of one.
-SPREAD_ABOVE_BYTES = 16 * 1024 * 1024
 _GLOB_CHARS = "\\{}[]*?"
 
 
@@ -56,7 +54,7 @@ class Source:
     index: int
     uri: str
     version: str | None = None
-    size: int = 0  # bytes; big objects get their records spread over all cores
+    size: int = 0  # bytes; zero-byte objects are reported, not read
 
 
 def _constant(size: int, type_: pa.DataType, value) -> pa.Array:
@@ -68,24 +66,25 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
     numbers = pa.array(parsed.line_numbers, type=pa.int64())
     issues = pa.array(parsed.issues or [None] * len(raws), type=pa.string())
     if len(raws):
-        typed = conform(raws, issues)
+        fmt, chunks = conform_in_chunks(raws, issues, BATCH_ROWS, os.cpu_count() or 1)
         if parsed.summary.outcome != "rejected":
-            parsed.summary.date_format = typed.date_format.label
-        rejected_raw = pc.if_else(typed.valid, pa.scalar(None, pa.string()), raws)
-        body = pa.table(
-            {
-                "row_kind": _constant(len(raws), pa.string(), "record"),
-                "source_index": _constant(len(raws), pa.int32(), source_index),
-                "line_number": numbers,
-                "raw_record": rejected_raw,
-                **typed.columns,
-                "reason_codes": typed.reason_codes,
-                "reason_detail": typed.reason_detail,
-                "file_summary": pa.nulls(len(raws), pa.string()),
-            },
-            schema=ARROW_SCHEMA,
-        )
-        yield from body.to_batches(max_chunksize=BATCH_ROWS)
+            parsed.summary.date_format = fmt.label
+        for start, typed in chunks:
+            size = len(typed.reason_detail)
+            chunk_raws = raws.slice(start, size)
+            yield pa.RecordBatch.from_pydict(
+                {
+                    "row_kind": _constant(size, pa.string(), "record"),
+                    "source_index": _constant(size, pa.int32(), source_index),
+                    "line_number": numbers.slice(start, size),
+                    "raw_record": pc.if_else(typed.valid, None, chunk_raws),
+                    **typed.columns,
+                    "reason_codes": typed.reason_codes,
+                    "reason_detail": typed.reason_detail,
+                    "file_summary": pa.nulls(size, pa.string()),
+                },
+                schema=ARROW_SCHEMA,
+            )
     summary = {name: [None] for name in ARROW_SCHEMA.names}
     summary.update(
         row_kind=["file"], source_index=[source_index], line_number=[0], reason_codes=[[]],
@@ -115,13 +114,10 @@ def read_bronze(spark, sources: list[Source]):
     """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each."""
     index_by_path = {normalize(s.uri): s.index for s in sources}
     binary = spark.read.format("binaryFile").load([escape_glob(s.uri) for s in sources])
-    parsed = binary.select("path", "content").mapInArrow(
+    # One task per object; the job's range partitioning by row_id spreads the rows later.
+    return binary.select("path", "content").mapInArrow(
         partial(parse_binary_batches, index_by_path=index_by_path), PARSED_SCHEMA
     )
-    if max(s.size for s in sources) > SPREAD_ABOVE_BYTES:
-        parts = max(2, spark.sparkContext.defaultParallelism) * 2
-        parsed = parsed.repartition(parts, "source_index", "line_number")
-    return parsed
 
 
 def parse_summary(row_json: str) -> dict:

@@ -17,8 +17,8 @@ failing records, so their cost follows the number of bad rows, not all rows.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -100,11 +100,13 @@ def split_fields(records: pa.Array) -> tuple[dict[str, pa.Array], pa.Array]:
         table, python_counts = _read_one_by_one(candidates)
         counts = _scatter(fits, python_counts, counts)
         fits = pc.fill_null(pc.equal(counts, len(FIELDS)), False)
-    fields = {}
+    fields, all_fit = {}, pc.all(fits).as_py()
     for name in FIELDS:
         text = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
         text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-        fields[name] = _scatter(fits, text, pa.nulls(len(records), pa.string()))
+        if not all_fit:
+            text = _scatter(fits, text, pa.nulls(len(records), pa.string()))
+        fields[name] = text
     return fields, counts
 
 
@@ -112,10 +114,14 @@ def _read_csv(records: pa.Array) -> pa.Table | None:
     """Arrow's multi-threaded CSV reader over the records; None if it saw another count."""
     if not len(records):
         return pa.table({name: pa.array([], pa.string()) for name in FIELDS})
-    data = "\n".join(records.to_pylist()).encode("utf-8")
+    # One text of all records (large_string: a file may exceed 2 GB), no Python copy.
+    one_list = pa.ListArray.from_arrays(
+        pa.array([0, len(records)], pa.int32()), records.cast(pa.large_string())
+    )
+    data = pc.binary_join(one_list, pa.scalar("\n", pa.large_string()))[0].as_buffer()
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pa_csv.ReadOptions(column_names=list(FIELDS)),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
@@ -236,7 +242,7 @@ def _present_but(raw: pa.Array, bad: pa.Array) -> pa.Array:
 
 
 def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
-                 order: str | None, label: str | None,
+                 date_parts: dict[str, dates.DateParts], fmt: dates.DateFormat,
                  discount_in_range: pa.Array) -> list[_Rule]:  # fmt: skip
     missing = {name: pc.is_null(raw[name]) for name in FIELDS}
     rules = [
@@ -252,7 +258,7 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         ],
     ]
     for name in DATE_COLUMNS:
-        ambiguous = dates.is_ambiguous(raw[name], order)
+        ambiguous = dates.is_ambiguous(date_parts[name], fmt.order)
         rules += [
             _Rule(f"missing_{name}", missing[name], _fixed(f"{name} is empty")),
             _Rule(
@@ -271,7 +277,7 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
                 _about(
                     f"{name} ",
                     raw[name],
-                    f" is not a valid date in this file's format ({label or 'none'})",
+                    f" is not a valid date in this file's format ({fmt.label or 'none'})",
                 ),
             ),
         ]
@@ -364,21 +370,37 @@ def _as_lists(joined: pa.Array) -> pa.Array:
     return pa.ListArray.from_arrays(offsets, pc.list_flatten(parts))
 
 
-def conform(records: pa.Array, issues: pa.Array | None = None) -> Conformed:
-    """Type and validate one file's records (its date order is detected from them).
+@dataclass(frozen=True)
+class _Split:
+    """Phase 1 of a chunk: its fields as text and its date columns taken apart."""
 
-    `issues` holds the reader's verdict per record (header mismatch, bad encoding,
-    unclosed quote) or NULL; a verdict, like a wrong field count, replaces the value
-    checks with one reason.
-    """
+    raw: dict[str, pa.Array]
+    counts: pa.Array
+    issues: pa.Array
+    date_parts: dict[str, dates.DateParts]
+
+
+def _split(records: pa.Array, issues: pa.Array | None) -> _Split:
     size = len(records)
     issues = pa.nulls(size, pa.string()) if issues is None else issues.cast(pa.string())
     raw, counts = split_fields(records)
-    fmt = dates.detect_format({name: raw[name] for name in DATE_COLUMNS})
+    return _Split(raw, counts, issues, {name: dates.split(raw[name]) for name in DATE_COLUMNS})
+
+
+def _detect(chunks: list[_Split]) -> dates.DateFormat:
+    """The file's date format, from the date columns of all its chunks."""
+    return dates.detect_format(
+        {name: dates.concat([c.date_parts[name] for c in chunks]) for name in DATE_COLUMNS}
+    )
+
+
+def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
+    """Phase 2 of a chunk: typed values and reasons, the file's date format given."""
+    raw, size = chunk.raw, len(chunk.counts)
     typed: dict[str, pa.Array] = dict(raw)
     typed["row_id"] = _integer(raw["row_id"], r"^\d{1,18}$", pa.int64())
     for name in DATE_COLUMNS:
-        typed[name] = dates.parse(raw[name], fmt.order)
+        typed[name] = dates.parse(chunk.date_parts[name], fmt.order)
     typed["quantity"] = _integer(raw["quantity"], r"^\+?\d{1,9}$", pa.int32())
     typed["discount"], discount_in_range = _rate(raw["discount"])
     for name in REQUIRED_MONEY + OPTIONAL_MONEY:
@@ -386,22 +408,65 @@ def conform(records: pa.Array, issues: pa.Array | None = None) -> Conformed:
     for name, allowed in ENUMERATIONS.items():
         typed[name] = _enum(raw[name], allowed)
 
-    rules = _value_rules(raw, typed, fmt.order, fmt.label, discount_in_range)
+    rules = _value_rules(raw, typed, chunk.date_parts, fmt, discount_in_range)
     codes, details = _reasons(rules, size)
     codes, details = _override(
         codes,
         details,
-        pc.not_equal(counts, len(FIELDS)),
+        pc.not_equal(chunk.counts, len(FIELDS)),
         "malformed_record",
         _text(
             f"expected {len(FIELDS)} comma-separated fields, found ",
-            pc.cast(counts, pa.string()),
+            pc.cast(chunk.counts, pa.string()),
             "; check for a missing/extra comma or an unquoted comma in a text field",
         ),
     )
     for issue, (code, detail) in ISSUE_DETAILS.items():
         codes, details = _override(
-            codes, details, pc.equal(issues, issue), code, _filled(size, pa.string(), detail)
+            codes, details, pc.equal(chunk.issues, issue), code, _filled(size, pa.string(), detail)
         )
     columns = {f.name: typed[f.name].cast(f.type) for f in ARROW_FIELDS}
     return Conformed(columns, _as_lists(codes), details, fmt)
+
+
+def conform(records: pa.Array, issues: pa.Array | None = None) -> Conformed:
+    """Type and validate one file's records (its date order is detected from them).
+
+    `issues` holds the reader's verdict per record (header mismatch, bad encoding,
+    unclosed quote) or NULL; a verdict, like a wrong field count, replaces the value
+    checks with one reason.
+    """
+    chunk = _split(records, issues)
+    return _type(chunk, _detect([chunk]))
+
+
+def conform_in_chunks(
+    records: pa.Array, issues: pa.Array | None, rows: int, workers: int
+) -> tuple[dates.DateFormat, Iterator[tuple[int, Conformed]]]:
+    """`conform` over slices of `rows` records on `workers` threads: the file's date
+    format, and (offset, result) per slice in order, each ready as soon as it is done.
+
+    pyarrow's kernels release the GIL, so a big file uses every core of the worker
+    instead of one; the results stream out while later slices are still typed.
+    """
+    starts = range(0, len(records), rows)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    chunks = list(
+        pool.map(
+            lambda start: _split(
+                records.slice(start, rows), None if issues is None else issues.slice(start, rows)
+            ),
+            starts,
+        )
+    )
+    fmt = _detect(chunks)
+    futures = [pool.submit(_type, chunk, fmt) for chunk in chunks]
+
+    def results() -> Iterator[tuple[int, Conformed]]:
+        try:
+            for start, future in zip(starts, futures, strict=True):
+                yield start, future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return fmt, results()

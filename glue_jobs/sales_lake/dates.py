@@ -59,69 +59,98 @@ def decide(evidence: dict, columns: tuple[str, ...]) -> DateFormat:
     return DateFormat(order, label)
 
 
-def _parts(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
-    """Named groups of `pattern` (NULL where it does not match or separators differ)."""
+@dataclass(frozen=True)
+class DateParts:
+    """A date column taken apart once (NULL where a pattern does not match); detection,
+    parsing and the ambiguity check all read these instead of re-running the regexes."""
+
+    first: pa.Array  # a of a/b/yyyy (int32)
+    second: pa.Array  # b of a/b/yyyy
+    year: pa.Array  # yyyy of a/b/yyyy
+    first_width: pa.Array  # digits of `first` (1 = not zero-padded)
+    separator: pa.Array
+    iso: dict[str, pa.Array]  # y, m, d of yyyy-mm-dd
+
+
+def _groups(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
+    """Named groups of `pattern`; NULL where it does not match or the separators differ."""
     found = pc.extract_regex(values, pattern)
-    parts = {name: pc.struct_field(found, name) for name in ("sep", "sep2")}
-    same = pc.fill_null(pc.equal(parts["sep"], parts["sep2"]), False)
-    names = [f.name for f in found.type]
-    out = {name: pc.if_else(same, pc.struct_field(found, name), None) for name in names}
-    return {name: pc.cast(v, pa.int32()) if name not in ("sep", "sep2") else v
-            for name, v in out.items()}  # fmt: skip
+    same = pc.fill_null(
+        pc.equal(pc.struct_field(found, "sep"), pc.struct_field(found, "sep2")), False
+    )
+    return {f.name: pc.if_else(same, pc.struct_field(found, f.name), None) for f in found.type}
+
+
+def split(values: pa.Array) -> DateParts:
+    dm, iso = _groups(values, DAY_MONTH), _groups(values, ISO)
+    number = {name: pc.cast(dm[name], pa.int32()) for name in ("a", "b", "y")}
+    return DateParts(
+        number["a"], number["b"], number["y"], pc.utf8_length(dm["a"]), dm["sep"],
+        {name: pc.cast(iso[name], pa.int32()) for name in ("y", "m", "d")},
+    )  # fmt: skip
+
+
+def concat(parts: list[DateParts]) -> DateParts:
+    """One column's parts from its chunks' parts (for detection over a whole file)."""
+    if len(parts) == 1:
+        return parts[0]
+
+    def joined(get) -> pa.Array:
+        return pa.concat_arrays([get(p) for p in parts])
+
+    return DateParts(
+        joined(lambda p: p.first), joined(lambda p: p.second), joined(lambda p: p.year),
+        joined(lambda p: p.first_width), joined(lambda p: p.separator),
+        {k: joined(lambda p, k=k: p.iso[k]) for k in ("y", "m", "d")},
+    )  # fmt: skip
 
 
 def _count(mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
-def count_evidence(columns: dict[str, pa.Array]) -> dict:
+def count_evidence(columns: dict[str, DateParts]) -> dict:
     """Votes for day-first / month-first, ISO count, separators and digit width."""
     found: dict = {}
-    for name, values in columns.items():
-        parts = _parts(values, DAY_MONTH)
-        a, b = parts["a"], parts["b"]
+    for name, parts in columns.items():
+        a, b = parts.first, parts.second
         small_a, small_b = pc.less_equal(a, 12), pc.less_equal(b, 12)
         found[f"{name}__dmy"] = _count(pc.and_(pc.invert(small_a), small_b))
         found[f"{name}__mdy"] = _count(pc.and_(small_a, pc.invert(small_b)))
         found[f"{name}__amb"] = _count(pc.and_(pc.and_(small_a, small_b), pc.not_equal(a, b)))
-        found[f"{name}__iso"] = _count(pc.is_valid(_parts(values, ISO)["y"]))
-        seps = pc.value_counts(pc.drop_null(parts["sep"])).to_pylist()
+        found[f"{name}__iso"] = _count(pc.is_valid(parts.iso["y"]))
+        seps = pc.value_counts(pc.drop_null(parts.separator)).to_pylist()
         found[f"{name}__seps"] = [s["values"] for s in sorted(seps, key=lambda s: -s["counts"])]
-        first_digits = pc.extract_regex(values, DAY_MONTH)
-        widths = pc.utf8_length(pc.struct_field(first_digits, "a"))
-        found[f"{name}__width"] = pc.min(widths).as_py()
+        found[f"{name}__width"] = pc.min(parts.first_width).as_py()
     return found
 
 
-def detect_format(columns: dict[str, pa.Array]) -> DateFormat:
-    """The date format of one file from its date columns (text values)."""
+def detect_format(columns: dict[str, DateParts]) -> DateFormat:
+    """The date format of one file from its date columns."""
     return decide(count_evidence(columns), tuple(columns))
 
 
 def _valid_date(year: pa.Array, month: pa.Array, day: pa.Array) -> pa.Array:
     """True where (year, month, day) is a real calendar date in 1900..2999."""
-    leap = pc.and_(
-        pc.equal(pc.subtract(year, pc.multiply(pc.divide(year, 4), 4)), 0),
-        pc.or_(
-            pc.not_equal(pc.subtract(year, pc.multiply(pc.divide(year, 100), 100)), 0),
-            pc.equal(pc.subtract(year, pc.multiply(pc.divide(year, 400), 400)), 0),
-        ),
-    )
+
+    def divisible(by: int) -> pa.Array:
+        return pc.equal(pc.subtract(year, pc.multiply(pc.divide(year, by), by)), 0)
+
+    leap = pc.and_(divisible(4), pc.or_(pc.invert(divisible(100)), divisible(400)))
     plausible = pc.and_(
         pc.and_(pc.greater_equal(year, 1900), pc.less_equal(year, 2999)),
         pc.and_(pc.greater_equal(month, 1), pc.less_equal(month, 12)),
     )
     index = pc.if_else(plausible, pc.subtract(month, 1), None)
-    last = pc.add(pc.take(_DAYS_IN_MONTH, index),
-                  pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int32()))  # fmt: skip
+    february_29 = pc.cast(pc.and_(leap, pc.equal(month, 2)), pa.int32())
+    last = pc.add(pc.take(_DAYS_IN_MONTH, index), february_29)
     fits = pc.and_(pc.greater_equal(day, 1), pc.less_equal(day, last))
     return pc.fill_null(pc.and_(plausible, fits), False)
 
 
-def parse(values: pa.Array, order: str | None) -> pa.Array:
-    """DATE (date32) from text values and their file's order; NULL where invalid."""
-    iso, dm = _parts(values, ISO), _parts(values, DAY_MONTH)
-    a, b = dm["a"], dm["b"]
+def parse(parts: DateParts, order: str | None) -> pa.Array:
+    """DATE (date32) from a column's parts and its file's order; NULL where invalid."""
+    a, b = parts.first, parts.second
     if order == DAY_FIRST:
         day, month = a, b
     elif order == MONTH_FIRST:
@@ -129,10 +158,10 @@ def parse(values: pa.Array, order: str | None) -> pa.Array:
     else:  # no order known: only values that read the same both ways
         same = pc.if_else(pc.fill_null(pc.equal(a, b), False), a, None)
         day, month = same, same
-    is_iso = pc.is_valid(iso["y"])
-    year = pc.if_else(is_iso, iso["y"], dm["y"])
-    month = pc.if_else(is_iso, iso["m"], month)
-    day = pc.if_else(is_iso, iso["d"], day)
+    is_iso = pc.is_valid(parts.iso["y"])
+    year = pc.if_else(is_iso, parts.iso["y"], parts.year)
+    month = pc.if_else(is_iso, parts.iso["m"], month)
+    day = pc.if_else(is_iso, parts.iso["d"], day)
     ok = _valid_date(year, month, day)
     text = pc.binary_join_element_wise(
         pc.cast(year, pa.string()),
@@ -145,12 +174,10 @@ def parse(values: pa.Array, order: str | None) -> pa.Array:
     return pc.cast(stamp, pa.date32())
 
 
-def is_ambiguous(values: pa.Array, order: str | None) -> pa.Array:
+def is_ambiguous(parts: DateParts, order: str | None) -> pa.Array:
     """True where a day/month-first value cannot be read: the file gave no order."""
+    a, b = parts.first, parts.second
     if order != AMBIGUOUS:
-        return pc.fill_null(pa.nulls(len(values), pa.bool_()), False)
-    dm = _parts(values, DAY_MONTH)
-    a, b = dm["a"], dm["b"]
-    return pc.fill_null(
-        pc.and_(pc.and_(pc.less_equal(a, 12), pc.less_equal(b, 12)), pc.not_equal(a, b)), False
-    )
+        return pc.fill_null(pa.nulls(len(a), pa.bool_()), False)
+    both_small = pc.and_(pc.less_equal(a, 12), pc.less_equal(b, 12))
+    return pc.fill_null(pc.and_(both_small, pc.not_equal(a, b)), False)

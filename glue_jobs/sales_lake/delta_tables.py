@@ -121,18 +121,32 @@ def source_not_materialized(spark):
             spark.conf.set(key, before)
 
 
+def holds_row_ids(spark, path: str, low: int, high: int) -> bool:
+    """Whether any row of the table has a row_id in [low, high]. Cheap: file statistics
+    skip every file outside the range and `limit(1)` stops at the first hit."""
+    table = spark.read.format("delta").load(path)
+    return bool(table.where(f"row_id BETWEEN {low} AND {high}").limit(1).count())
+
+
 def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts:
     """Upsert on row_id: insert new rows, update rows whose record_hash changed.
 
     Identical rows are not touched, so a rerun rewrites nothing. `row_ids` is the
     (min, max) row_id of `rows`: a target-only range in the condition lets Delta
-    skip every file outside it (it cannot change which rows match).
+    skip every file outside it (it cannot change which rows match). When no row of
+    the table falls in that range, every row is new and a plain append (one atomic
+    commit, no join) does the same; silver writers are serialized, so nothing can
+    land in the range between the check and the commit.
     """
     from delta.tables import DeltaTable
 
     names = [name for name, _, _ in SALES_COLUMNS]
-    table = DeltaTable.forPath(spark, path)
     low, high = (int(v) for v in row_ids)
+    table = DeltaTable.forPath(spark, path)
+    if not holds_row_ids(spark, path, low, high):
+        rows.select(*names).write.format("delta").mode("append").save(path)
+        written = int(table.history(1).first()["operationMetrics"]["numOutputRows"])
+        return MergeCounts(written, 0, written)
     condition = f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}"
     result = (
         table.alias("t")

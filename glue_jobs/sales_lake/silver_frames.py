@@ -27,7 +27,8 @@ def record_hash(columns: list[str]) -> Column:
 
 
 def silver_rows(conformed: DataFrame, lineage: dict[str, Column]) -> DataFrame:
-    """Valid records in the silver/sales column order with lineage and `record_hash`."""
+    """Valid records in the silver/sales column order with lineage; `record_hash` is
+    NULL here and filled by `with_record_hash` once duplicates are gone."""
     names = [name for name, _, _ in BUSINESS_COLUMNS]
     business = [F.col(name).cast(type_).alias(name) for name, type_, _ in BUSINESS_COLUMNS]
     rows = conformed.where(is_valid()).select(
@@ -41,12 +42,17 @@ def silver_rows(conformed: DataFrame, lineage: dict[str, Column]) -> DataFrame:
         F.lit("batch").alias("source_kind"),
         lineage["run_id"].alias("run_id"),
         lineage["ingested_at"].alias("ingested_at"),
-        record_hash(names).alias("record_hash"),
+        F.lit(None).cast("string").alias("record_hash"),
         F.lit(None).cast("string").alias("event_id"),
         F.lit(None).cast("timestamp").alias("event_time"),
         F.lit(False).alias("is_deleted"),
         "source_index",
     )
+
+
+def with_record_hash(rows: DataFrame) -> DataFrame:
+    names = [name for name, _, _ in BUSINESS_COLUMNS]
+    return rows.withColumn("record_hash", record_hash(names))
 
 
 def latest_per_row_id(rows: DataFrame) -> DataFrame:
