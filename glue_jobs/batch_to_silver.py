@@ -101,7 +101,6 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
             F.count(F.when(is_record, 1)).alias("read"),
             F.count(F.when(is_record & ~silver_frames.is_valid(), 1)).alias("quarantined"),
             F.count(F.when(valid, 1)).alias("valid"),
-            F.countDistinct(F.when(valid, F.col("row_id"))).alias("distinct_valid"),
             F.min(F.when(valid, F.col("row_id"))).alias("min_row_id"),
             F.max(F.when(valid, F.col("row_id"))).alias("max_row_id"),
         ).first()
@@ -114,16 +113,17 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         clock = time.monotonic()
         merged = delta_tables.MergeCounts(0, 0, 0)
         if totals["valid"]:
-            # Range-partitioning first serves both the dedupe window and the file layout.
-            silver = silver_frames.silver_rows(records, lineage).repartitionByRange(
-                delta_tables.range_partitions(totals["distinct_valid"]), "row_id"
+            # Range-partitioning first serves both the dedupe window and the file layout;
+            # lineage and the hash are added after it, so the shuffle carries less.
+            valid_rows = silver_frames.valid_rows(records).repartitionByRange(
+                delta_tables.range_partitions(totals["valid"]), "row_id"
             )
+            latest = silver_frames.latest_per_row_id(valid_rows)
             with delta_tables.source_not_materialized(spark):
-                latest = silver_frames.latest_per_row_id(silver)
                 merged = delta_tables.merge_sales(
                     spark,
                     paths["sales"],
-                    silver_frames.with_record_hash(latest),
+                    silver_frames.silver_rows(latest, lineage),
                     (totals["min_row_id"], totals["max_row_id"]),
                 )
         if totals["quarantined"]:
@@ -135,7 +135,7 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
     finally:
         conformed.unpersist()
 
-    distinct_valid = int(totals["distinct_valid"])
+    distinct_valid = merged.source_rows  # rows left after de-duplication
     metrics.counts.update(
         read=int(totals["read"]),
         inserted=merged.inserted,

@@ -46,7 +46,7 @@ class TableSchemaError(RuntimeError):
 class MergeCounts:
     inserted: int
     updated: int
-    source_rows: int | None
+    source_rows: int  # rows offered to the MERGE (after the caller's de-duplication)
 
 
 def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -> None:
@@ -74,16 +74,13 @@ def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -
         )
 
 
-def _merge_counts(result, table) -> MergeCounts:
-    """Counts from MERGE's result DataFrame (Delta 3) or, failing that, the commit."""
-    if result is not None:
-        row = result.first()
-        return MergeCounts(int(row["num_inserted_rows"]), int(row["num_updated_rows"]), None)
+def _merge_counts(table) -> MergeCounts:
+    """Counts of the commit just made (a MERGE commits even when it changes nothing)."""
     metrics = table.history(1).first()["operationMetrics"]
     return MergeCounts(
         int(metrics.get("numTargetRowsInserted", 0)),
         int(metrics.get("numTargetRowsUpdated", 0)),
-        int(metrics.get("numSourceRows", 0)),
+        int(metrics["numSourceRows"]),
     )
 
 
@@ -148,7 +145,7 @@ def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts
         written = int(table.history(1).first()["operationMetrics"]["numOutputRows"])
         return MergeCounts(written, 0, written)
     condition = f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}"
-    result = (
+    (
         table.alias("t")
         .merge(rows.alias("s"), condition)
         .whenMatchedUpdate(
@@ -158,7 +155,7 @@ def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )
-    return _merge_counts(result, table)
+    return _merge_counts(table)
 
 
 def merge_quarantine(spark, path: str, rows) -> MergeCounts:
@@ -171,13 +168,13 @@ def merge_quarantine(spark, path: str, rows) -> MergeCounts:
 
     names = [name for name, _, _ in QUARANTINE_COLUMNS]
     table = DeltaTable.forPath(spark, path)
-    result = (
+    (
         table.alias("t")
         .merge(rows.alias("s"), QUARANTINE_KEY)
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )
-    return _merge_counts(result, table)
+    return _merge_counts(table)
 
 
 def table_version(spark, path: str) -> int:

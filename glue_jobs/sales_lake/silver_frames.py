@@ -26,33 +26,12 @@ def record_hash(columns: list[str]) -> Column:
     return F.sha2(F.concat_ws(SEPARATOR, *parts), 256)
 
 
-def silver_rows(conformed: DataFrame, lineage: dict[str, Column]) -> DataFrame:
-    """Valid records in the silver/sales column order with lineage; `record_hash` is
-    NULL here and filled by `with_record_hash` once duplicates are gone."""
-    names = [name for name, _, _ in BUSINESS_COLUMNS]
+def valid_rows(conformed: DataFrame) -> DataFrame:
+    """The business columns of valid records, with where each came from (for ordering)."""
     business = [F.col(name).cast(type_).alias(name) for name, type_, _ in BUSINESS_COLUMNS]
-    rows = conformed.where(is_valid()).select(
+    return conformed.where(is_valid()).select(
         *business, "source_index", F.col("line_number").alias("source_line")
     )
-    return rows.select(
-        *names,
-        lineage["source_uri"].alias("source_uri"),
-        lineage["source_version"].alias("source_version"),
-        "source_line",
-        F.lit("batch").alias("source_kind"),
-        lineage["run_id"].alias("run_id"),
-        lineage["ingested_at"].alias("ingested_at"),
-        F.lit(None).cast("string").alias("record_hash"),
-        F.lit(None).cast("string").alias("event_id"),
-        F.lit(None).cast("timestamp").alias("event_time"),
-        F.lit(False).alias("is_deleted"),
-        "source_index",
-    )
-
-
-def with_record_hash(rows: DataFrame) -> DataFrame:
-    names = [name for name, _, _ in BUSINESS_COLUMNS]
-    return rows.withColumn("record_hash", record_hash(names))
 
 
 def latest_per_row_id(rows: DataFrame) -> DataFrame:
@@ -62,10 +41,24 @@ def latest_per_row_id(rows: DataFrame) -> DataFrame:
     one run at a time; the superseded copies are counted as duplicates.
     """
     rank = Window.partitionBy("row_id").orderBy(F.desc("source_index"), F.desc("source_line"))
-    return (
-        rows.withColumn("_rank", F.row_number().over(rank))
-        .where("_rank = 1")
-        .drop("_rank", "source_index")
+    return rows.withColumn("_rank", F.row_number().over(rank)).where("_rank = 1").drop("_rank")
+
+
+def silver_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
+    """Rows in the silver/sales column order, with lineage and `record_hash`."""
+    names = [name for name, _, _ in BUSINESS_COLUMNS]
+    return rows.select(
+        *names,
+        lineage["source_uri"].alias("source_uri"),
+        lineage["source_version"].alias("source_version"),
+        "source_line",
+        F.lit("batch").alias("source_kind"),
+        lineage["run_id"].alias("run_id"),
+        lineage["ingested_at"].alias("ingested_at"),
+        record_hash(names).alias("record_hash"),
+        F.lit(None).cast("string").alias("event_id"),
+        F.lit(None).cast("timestamp").alias("event_time"),
+        F.lit(False).alias("is_deleted"),
     )
 
 

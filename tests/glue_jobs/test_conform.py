@@ -201,8 +201,10 @@ def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
         "run_id": F.lit("r"),
         "ingested_at": F.current_timestamp(),
     }
-    rows = silver_frames.with_record_hash(silver_frames.silver_rows(records, lineage))
-    latest = {r.row_id: r for r in silver_frames.latest_per_row_id(rows).collect()}
+    valid = silver_frames.valid_rows(records)
+    rows = silver_frames.silver_rows(valid, lineage)
+    latest_rows = silver_frames.silver_rows(silver_frames.latest_per_row_id(valid), lineage)
+    latest = {r.row_id: r for r in latest_rows.collect()}
     assert sorted(latest) == [1, 2]
     assert latest[1].sales == Decimal("400.0000") and latest[1].source_uri == "file:///f1"
     assert latest[2].source_line == 5
