@@ -18,8 +18,8 @@
         full build all keys are derived from all rows; on an incremental run only
         the changed keys, and for most of them only from the changed date on (see
         scd2_change_scope). The model replaces the changed keys' versions
-        (delete+insert on the natural key) and its post-hook
-        (scd2_delete_vanished_keys) drops keys that have no live row left. -#}
+        (delete+insert on the natural key); keys with no live row left are removed
+        through a marker row that the post-hook scd2_delete_vanished_keys deletes. -#}
 {#- The live rows as a subquery, not a CTE: DuckDB materializes a CTE that is
     referenced more than once, which would copy every row; a subquery is scanned
     with only the columns each use needs. -#}
@@ -182,6 +182,17 @@ final as (
     from versions
     inner join key_fingerprints
         on key_fingerprints.{{ natural_key }} = versions.{{ natural_key }}
+    {% if is_incremental() %}
+    union all
+    -- a key with no live row left (all soft-deleted or moved to another key): one
+    -- marker row (valid_from null), so delete+insert removes the key's versions; the
+    -- post-hook scd2_delete_vanished_keys deletes the markers
+    select
+        vanished_keys.{{ natural_key }},
+        {% for attribute in attributes %}null,
+        {% endfor %}null, null, null, null, null, null, null
+    from vanished_keys
+    {% endif %}
 )
 
 select * from final
@@ -189,8 +200,8 @@ select * from final
 
 
 {% macro scd2_change_scope(natural_key, live_rows) -%}
-    {#- CTEs (after key_fingerprints) of the keys to re-derive and
-        from which order date. Silver stamps every row it writes (new, updated,
+    {#- CTEs (after key_fingerprints) of the keys to re-derive and from which
+        order date, and of the keys to remove. Silver stamps every row it writes (new, updated,
         soft-deleted) with its run's start time, later runs with later stamps, so a
         key's live rows with a stamp up to its stored key_last_ingested_at are the
         rows its stored versions were derived from, unchanged:
@@ -200,7 +211,8 @@ select * from final
             only from the first new order date on; the stored version in force the
             day before (the seed) is continued;
           - otherwise (a row moved away, was updated or deleted): the key's whole
-            history is re-derived. -#}
+            history is re-derived;
+          - no live row left: the key is removed. -#}
 stored_keys as (
     select
         {{ natural_key }},
@@ -213,6 +225,7 @@ stored_keys as (
 changed_keys as (
     select
         key_fingerprints.{{ natural_key }},
+        key_fingerprints.key_live_rows,
         stored_keys.stored_live_rows,
         stored_keys.stored_last_ingested_at
     from key_fingerprints
@@ -223,27 +236,40 @@ changed_keys as (
         or key_fingerprints.key_last_ingested_at <> stored_keys.stored_last_ingested_at
 ),
 
+vanished_keys as (
+    select stored_keys.{{ natural_key }}
+    from stored_keys
+    left join key_fingerprints
+        on key_fingerprints.{{ natural_key }} = stored_keys.{{ natural_key }}
+    where key_fingerprints.{{ natural_key }} is null
+),
+
 change_scope as (
+    -- additions only <=> the live rows minus the rows stamped after the stored
+    -- fingerprint are exactly the stored rows; then re-derive from the first new
+    -- order date, else (and for new keys) from the beginning
     select
         changed_keys.{{ natural_key }},
         case
-            when changed_keys.stored_live_rows = sum(
-                case when live_rows.ingested_at <= changed_keys.stored_last_ingested_at
-                    then 1 else 0 end
-            )
-            then min(
-                case when live_rows.ingested_at > changed_keys.stored_last_ingested_at
-                    then live_rows.order_date end
-            )
+            when changed_keys.key_live_rows - count(unseen_rows.order_date)
+                = changed_keys.stored_live_rows
+            then coalesce(min(unseen_rows.order_date), {{ start_of_time() }})
             else {{ start_of_time() }}
         end as recompute_from
     from changed_keys
-    inner join {{ live_rows }} as live_rows
-        on live_rows.{{ natural_key }} = changed_keys.{{ natural_key }}
+    left join (
+        select live_rows.{{ natural_key }}, live_rows.order_date, live_rows.ingested_at
+        from {{ live_rows }} as live_rows
+        where live_rows.ingested_at > (
+            select min(stored_last_ingested_at) from changed_keys
+        )
+    ) as unseen_rows
+        on unseen_rows.{{ natural_key }} = changed_keys.{{ natural_key }}
+        and unseen_rows.ingested_at > changed_keys.stored_last_ingested_at
     group by
         changed_keys.{{ natural_key }},
-        changed_keys.stored_live_rows,
-        changed_keys.stored_last_ingested_at
+        changed_keys.key_live_rows,
+        changed_keys.stored_live_rows
 ),
 
 seeds as (
@@ -258,14 +284,9 @@ seeds as (
 {%- endmacro %}
 
 
-{% macro scd2_delete_vanished_keys(target_relation, staged_relation, natural_key, where) -%}
-    {#- Post-hook of the incremental version models: delete+insert only replaces
-        keys that still have versions, so the keys whose live rows are all gone
-        (soft-deleted or moved to another key) are deleted here. -#}
-    delete from {{ target_relation }}
-    where {{ natural_key }} in (
-        select {{ natural_key }} from {{ target_relation }}
-        except
-        select {{ natural_key }} from {{ staged_relation }} where {{ where }}
-    )
+{% macro scd2_delete_vanished_keys(target_relation) -%}
+    {#- Post-hook of the incremental version models: deletes the marker rows
+        (valid_from null) that removed the versions of keys with no live row left.
+        No-op on a full build. -#}
+    delete from {{ target_relation }} where valid_from is null
 {%- endmacro %}

@@ -6,7 +6,7 @@
     unique_key='customer_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ scd2_delete_vanished_keys(this, ref('stg_silver__sales'), 'customer_id', 'not is_deleted') }}"
+    post_hook="{{ scd2_delete_vanished_keys(this) }}"
 ) }}
 {{ scd2_versions(
     relation=ref('stg_silver__sales'),

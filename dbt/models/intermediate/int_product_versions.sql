@@ -5,7 +5,7 @@
     unique_key='product_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ scd2_delete_vanished_keys(this, ref('stg_silver__sales'), 'product_id', 'not is_deleted') }}"
+    post_hook="{{ scd2_delete_vanished_keys(this) }}"
 ) }}
 {{ scd2_versions(
     relation=ref('stg_silver__sales'),

@@ -7,7 +7,7 @@
     unique_key='store_nk',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="{{ scd2_delete_vanished_keys(this, ref('stg_silver__sales'), 'store_nk', 'not is_deleted and store_nk is not null') }}"
+    post_hook="{{ scd2_delete_vanished_keys(this) }}"
 ) }}
 {{ scd2_versions(
     relation=ref('stg_silver__sales'),
