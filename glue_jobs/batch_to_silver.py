@@ -63,8 +63,8 @@ def resolve_sources(args: dict) -> tuple[list[Source], list[dict]]:
         if uris.normalize(uri) in seen:
             continue
         seen.add(uris.normalize(uri))
-        exists, found_version, size = uris.object_info(uri)
-        if not exists:
+        info = uris.object_info(uri)
+        if not info.exists:
             missing.append(
                 {
                     "uri": uri,
@@ -74,7 +74,9 @@ def resolve_sources(args: dict) -> tuple[list[Source], list[dict]]:
                 }
             )
             continue
-        sources.append(Source(len(sources), uri, version or found_version, size))
+        sources.append(
+            Source(len(sources), uri, version or info.version, info.size, info.modified)
+        )
     return sources, missing
 
 
@@ -91,6 +93,10 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         "source_version": _lookup({s.index: s.version for s in sources}).cast("string"),
         "run_id": F.lit(metrics.run_id),
         "ingested_at": F.lit(metrics.started_at).cast("timestamp"),
+        # A file's rows are as of the moment the object was written (docs/contracts.md).
+        "event_time": _lookup(
+            {s.index: s.modified.isoformat() if s.modified else None for s in sources}
+        ).cast("timestamp"),
     }
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
     conformed = read_bronze(spark, sources).persist(StorageLevel.MEMORY_AND_DISK)

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 import pyarrow as pa
@@ -55,6 +56,7 @@ class Source:
     uri: str
     version: str | None = None
     size: int = 0  # bytes; zero-byte objects are reported, not read
+    modified: datetime | None = None  # when the object was written: its rows' as-of time
 
 
 def _constant(size: int, type_: pa.DataType, value) -> pa.Array:

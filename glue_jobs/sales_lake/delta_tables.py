@@ -32,6 +32,15 @@ TABLE_PROPERTIES: dict[str, str] = {
 # enough for S3 listing and Snowflake scans; OPTIMIZE can compact cold ranges later.
 ROWS_PER_FILE = 50_000
 
+# A batch row replaces a silver row only if it is at least as recent: its event_time is
+# the object's write time, a stream row's is its event's (docs/contracts.md). So a
+# rerun of an older file, or a file older than a stream update or cancellation,
+# leaves the newer row alone.
+BATCH_UPDATE_GUARD = (
+    "t.record_hash <> s.record_hash AND "
+    "(t.event_time IS NULL OR s.event_time IS NULL OR s.event_time >= t.event_time)"
+)
+
 QUARANTINE_KEY = (
     "t.source_uri = s.source_uri AND t.source_version <=> s.source_version "
     "AND t.line_number = s.line_number"
@@ -126,7 +135,8 @@ def holds_row_ids(spark, path: str, low: int, high: int) -> bool:
 
 
 def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts:
-    """Upsert on row_id: insert new rows, update rows whose record_hash changed.
+    """Upsert on row_id: insert new rows, update rows whose record_hash changed and
+    that are not newer in silver (BATCH_UPDATE_GUARD; older ones count as unchanged).
 
     Identical rows are not touched, so a rerun rewrites nothing. `row_ids` is the
     (min, max) row_id of `rows`: a target-only range in the condition lets Delta
@@ -148,10 +158,7 @@ def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts
     (
         table.alias("t")
         .merge(rows.alias("s"), condition)
-        .whenMatchedUpdate(
-            condition="t.record_hash <> s.record_hash",
-            set={name: f"s.{name}" for name in names},
-        )
+        .whenMatchedUpdate(condition=BATCH_UPDATE_GUARD, set={n: f"s.{n}" for n in names})
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )

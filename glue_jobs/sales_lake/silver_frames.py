@@ -57,7 +57,7 @@ def silver_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
         lineage["ingested_at"].alias("ingested_at"),
         record_hash(names).alias("record_hash"),
         F.lit(None).cast("string").alias("event_id"),
-        F.lit(None).cast("timestamp").alias("event_time"),
+        lineage["event_time"].alias("event_time"),
         F.lit(False).alias("is_deleted"),
     )
 

@@ -41,11 +41,6 @@ _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DECIMAL = {"DECIMAL(18,4)": r"^-?\d{1,14}(\.\d{1,4})?$", "DECIMAL(5,4)": r"^-?\d(\.\d{1,4})?$"}
 _INTEGER = r"^-?\d{1,18}$"
 _CORRUPT = "_corrupt_record"
-# The text form record_hash hashes: the batch job's (sales_lake.silver_frames) as of the
-# streaming change; keep them equal, or identical content written by the other job
-# reads as "updated" (harmless, but no longer "unchanged"/"refreshed").
-_HASH_SEPARATOR = "\u001f"
-_HASH_NULL_MARK = "\u0000"
 
 # Parse every field as text: a wrong type then becomes a reason code, not a lost line.
 EVENT_SCHEMA = (
@@ -53,15 +48,6 @@ EVENT_SCHEMA = (
     + ", ".join(f"{name}: STRING" for name, _type, _nullable in BUSINESS_COLUMNS)
     + f">, {_CORRUPT} STRING"
 )
-
-
-def record_hash(columns: list[str]) -> Column:
-    """sha256 over the business columns in contract order (NULL-safe, type-stable text).
-
-    Kept here so the stream job does not depend on the batch transforms' internals.
-    """
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit(_HASH_NULL_MARK)) for c in columns]
-    return F.sha2(F.concat_ws(_HASH_SEPARATOR, *parts), 256)
 
 
 def explode_lines(files: DataFrame) -> DataFrame:

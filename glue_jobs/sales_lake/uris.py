@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -64,8 +66,16 @@ def write_text(uri: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def object_info(uri: str) -> tuple[bool, str | None, int]:
-    """(exists, version, size) of a bronze object: S3 version id, else its ETag; locally none."""
+@dataclass(frozen=True)
+class ObjectInfo:
+    exists: bool
+    version: str | None = None  # S3 version id, else its ETag; locally none
+    size: int = 0
+    modified: datetime | None = None  # S3 LastModified / file mtime (UTC)
+
+
+def object_info(uri: str) -> ObjectInfo:
+    """What the job needs to know of a bronze object before reading it."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
         client = _s3()
@@ -73,20 +83,25 @@ def object_info(uri: str) -> tuple[bool, str | None, int]:
             head = client.head_object(Bucket=bucket, Key=key)
         except client.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False, None, 0
+                return ObjectInfo(False)
             raise
         version = head.get("VersionId")
         if version in (None, "null"):
             version = (head.get("ETag") or "").strip('"') or None
-        return True, version, int(head.get("ContentLength", 0))
+        return ObjectInfo(
+            True, version, int(head.get("ContentLength", 0)), head.get("LastModified")
+        )
     path = local_path(uri)
-    return path.is_file(), None, path.stat().st_size if path.is_file() else 0
+    if not path.is_file():
+        return ObjectInfo(False)
+    stat = path.stat()
+    return ObjectInfo(True, None, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
 
 
 def object_version(uri: str) -> tuple[bool, str | None]:
     """(exists, version) of an object; see `object_info`."""
-    exists, version, _ = object_info(uri)
-    return exists, version
+    info = object_info(uri)
+    return info.exists, info.version
 
 
 def object_uri(lake_uri: str, bucket: str, key: str) -> str:

@@ -7,9 +7,11 @@ failed run, retry), which keeps the number of Spark jobs - and the suite time - 
 from __future__ import annotations
 
 import json
+import os
 from decimal import Decimal
 
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from sales_lake import silver_frames
 
@@ -261,6 +263,30 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
     assert changed.sales == Decimal("999.9900") and changed.run_id == "run-3"
     assert changed.record_hash != hash_before
     assert _sales(spark, lake).where("row_id = 4").first().run_id == "run-1"  # untouched
+
+
+def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, lake, tmp_path):
+    """Rows are as of their object's write time: a stale file (or a rerun of an old one)
+    and a file older than a stream update leave the newer row alone."""
+    stale = write_csv(tmp_path / "stale.csv", [row(3, sales="111.11")])
+    os.utime(stale, (946684800, 946684800))  # written in 2000
+    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-4", [stale]))
+    assert metrics["counts"]["updated"] == 0 and metrics["counts"]["unchanged"] == 1
+    kept = _sales(spark, lake).where("row_id = 3").first()
+    assert kept.sales == Decimal("999.9900") and kept.event_time.year > 2000
+
+    # A stream event from the future updated row 4; today's file does not undo it.
+    table = DeltaTable.forPath(spark, str(lake / "silver" / "sales"))
+    table.update(
+        "row_id = 4",
+        {"event_time": "timestamp'2100-01-01 00:00:00'", "source_kind": "'stream'",
+         "is_deleted": "true"},
+    )  # fmt: skip
+    today = write_csv(tmp_path / "today.csv", [row(4, sales="5")])
+    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-5", [today]))
+    assert metrics["counts"]["updated"] == 0
+    streamed = _sales(spark, lake).where("row_id = 4").first()
+    assert streamed.is_deleted and streamed.sales != Decimal("5.0000")
 
 
 def test_manifest_argument_resolves_objects_in_the_local_bucket_layout(spark, tmp_path):
