@@ -3,7 +3,7 @@
 The good sample files are dropped together (one coalesced execution), then each
 file of data/sample/bad/ on its own, to show a quarantine report and a rejected
 file's failure notification; then the streaming part: sales events through mock
-Kafka and the local S3 sink into the stream Glue job and gold.
+Kafka and the local S3 sink into the silver Glue job (stream loader) and gold.
 """
 
 from __future__ import annotations

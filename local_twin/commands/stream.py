@@ -3,7 +3,8 @@
 Starts librdkafka's mock Kafka cluster, produces N events with the project's
 producer, runs the local S3 sink (msk_connect/connector.json's layout and
 flush.size), and lets the files flow through the twin: S3 events -> trigger ->
-state machine -> stream Glue job -> dbt. Continues the workspace like `twin drop`.
+state machine -> silver Glue job (stream loader) -> dbt. Continues the workspace
+like `twin drop`.
 """
 
 from __future__ import annotations
