@@ -10,24 +10,17 @@ import time
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
 from tests.lambdas.trigger_events import (
     LEDGER_TABLE,
-    create_object_ledger,
+    RAW,
     encoded,
     eventbridge_body,
     sqs_batch,
+    stream_key,
+    trigger_aws,
 )
-
-RAW, LAKE = "raw-bucket", "lake-bucket"
-PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
-TOPIC = "sales-order-lines"
-
-
-def stream_key(offset: int) -> str:
-    return f"topics/{TOPIC}/year=2026/month=11/day=26/hour=08/{TOPIC}+0+{offset:010d}.json"
 
 
 def stream_event(offset: int, version: str = "v1") -> str:
@@ -43,18 +36,8 @@ def trigger():
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        boto3.client("s3").create_bucket(Bucket=LAKE)
-        sfn = boto3.client("stepfunctions")
-        arn = sfn.create_state_machine(
-            name="pipeline", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/r"
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-        monkeypatch.setenv("LAKE_BUCKET", LAKE)
-        monkeypatch.setenv("RAW_BUCKET", RAW)
-        monkeypatch.setenv("LEDGER_CLAIM_LEASE_SECONDS", "120")
-        create_object_ledger(monkeypatch)
+    monkeypatch.setenv("LEDGER_CLAIM_LEASE_SECONDS", "120")
+    with trigger_aws(monkeypatch) as (sfn, arn):
         yield sfn, arn
 
 

@@ -6,18 +6,16 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
 from tests.lambdas.trigger_events import (
-    create_object_ledger,
+    LAKE,
+    RAW,
     encoded,
     eventbridge_body,
     sqs_batch,
+    trigger_aws,
 )
-
-RAW, LAKE = "raw-bucket", "lake-bucket"
-PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +25,8 @@ def trigger():
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=LAKE)
-        sfn = boto3.client("stepfunctions")
-        arn = sfn.create_state_machine(
-            name="pipeline", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/r"
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-        monkeypatch.setenv("LAKE_BUCKET", LAKE)
-        monkeypatch.setenv("RAW_BUCKET", RAW)
-        create_object_ledger(monkeypatch)
-        yield sfn, s3, arn
+    with trigger_aws(monkeypatch) as (sfn, arn):
+        yield sfn, boto3.client("s3"), arn
 
 
 def s3_notification_body(key: str, size: int = 120) -> str:

@@ -1,15 +1,27 @@
 """Real-shaped trigger inputs shared by the Lambda and streaming tests: S3 'Object
-Created' events as EventBridge delivers them, wrapped in an SQS batch; the
-trigger's object ledger table in moto."""
+Created' events as EventBridge delivers them, wrapped in an SQS batch; the AWS the
+trigger talks to (lake bucket, state machine, object ledger) in moto."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote_plus
 
-RAW = "raw-bucket"
+RAW, LAKE = "raw-bucket", "lake-bucket"
 LEDGER_TABLE = "object-ledger"
+TOPIC = "sales-order-lines"
+PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+
+
+def stream_key(offset: int, partition: int = 0) -> str:
+    """A key as the MSK Connect S3 sink writes it (time-based partitioner)."""
+    return (
+        f"topics/{TOPIC}/year=2026/month=11/day=26/hour=08/"
+        f"{TOPIC}+{partition}+{offset:010d}.json"
+    )
 
 
 def encoded(key: str) -> str:
@@ -73,3 +85,23 @@ def create_object_ledger(monkeypatch, name: str = LEDGER_TABLE) -> str:
     )
     monkeypatch.setenv("OBJECT_LEDGER_TABLE", name)
     return name
+
+
+@contextmanager
+def trigger_aws(monkeypatch) -> Iterator[tuple[object, str]]:
+    """moto with what the trigger needs, named in its environment: (sfn client, machine arn)."""
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=LAKE)
+        sfn = boto3.client("stepfunctions")
+        arn = sfn.create_state_machine(
+            name="pipeline", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/r"
+        )["stateMachineArn"]
+        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+        monkeypatch.setenv("LAKE_BUCKET", LAKE)
+        monkeypatch.setenv("RAW_BUCKET", RAW)
+        create_object_ledger(monkeypatch)
+        yield sfn, arn

@@ -9,25 +9,15 @@ from collections import Counter
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local_twin.lambda_runtime import LambdaContext, load_handler_module
 from tests.lambdas.trigger_events import (
-    create_object_ledger,
     encoded,
     eventbridge_body,
     sqs_batch,
+    stream_key,
+    trigger_aws,
 )
-
-RAW, LAKE = "raw-bucket", "lake-bucket"
-TOPIC = "sales-order-lines"
-PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
-
-
-def _stream_key(partition: int, offset: int) -> str:
-    return (
-        f"topics/{TOPIC}/year=2026/month=11/day=26/hour=08/{TOPIC}+{partition}+{offset:010d}.json"
-    )
 
 
 def _event(key: str, version: str) -> str:
@@ -37,21 +27,11 @@ def _event(key: str, version: str) -> str:
 
 @pytest.fixture
 def storm(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        boto3.client("s3").create_bucket(Bucket=LAKE)
-        sfn = boto3.client("stepfunctions")
-        arn = sfn.create_state_machine(
-            name="pipeline", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/r"
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
-        monkeypatch.setenv("LAKE_BUCKET", LAKE)
-        monkeypatch.setenv("RAW_BUCKET", RAW)
-        create_object_ledger(monkeypatch)
+    with trigger_aws(monkeypatch) as (sfn, arn):
         trigger = load_handler_module("trigger")
 
         # 600 files from 4 partitions arrive in three SQS batches (batching windows).
-        files = [(_stream_key(p, o * 100), "v1") for o in range(150) for p in range(4)]
+        files = [(stream_key(o * 100, partition=p), "v1") for o in range(150) for p in range(4)]
         windows = [files[:250], files[250:500], files[500:]]
         # The connector rewrites 5 keys (restarted task): same key, new S3 version.
         rewritten = [(key, "v2") for key, _ in files[10:15]]
