@@ -56,6 +56,8 @@ observations as (
     inner join change_scope
         on change_scope.{{ natural_key }} = live_rows.{{ natural_key }}
         and live_rows.order_date >= change_scope.recompute_from
+    -- implied by the join; lets the engine drop older rows before joining
+    where live_rows.order_date >= (select min(recompute_from) from change_scope)
     union all
     -- the version in force the day before, as one observation on its first day,
     -- so a recomputed history continues it (or closes it) correctly

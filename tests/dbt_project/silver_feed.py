@@ -35,11 +35,11 @@ class GlueSilverFeed:
     def stream_changes(self, run_id: str, cancel: list[dict], update: list[dict]) -> dict:
         """Write what the stream job writes: cancellations set is_deleted, updates bring
         a new after-image and record_hash, both stamp event lineage and ingested_at (the
-        run start). A Delta MERGE on row_id with the stream job's record_hash; not
+        run start). A Delta MERGE on row_id with the silver jobs' record_hash; not
         through the stream job (it has its own tests): gold only needs its rows."""
         from delta.tables import DeltaTable as SparkDeltaTable
         from sales_lake.schema import ddl
-        from sales_lake.stream_events import record_hash
+        from sales_lake.silver_frames import record_hash
 
         moment, now = datetime(2030, 1, 1, tzinfo=UTC), datetime.now(UTC)
         changed = [{**row, "is_deleted": True} for row in cancel] + update
