@@ -27,6 +27,11 @@ TABLE_PROPERTIES: dict[str, str] = {
     "delta.minWriterVersion": "2",
 }
 
+# File statistics (min/max per file) only where readers prune on them: row_id (the
+# MERGE's file skipping), ingested_at (dbt's incremental watermark) and order_date
+# (analysts' date filters). Statistics on all 34 columns cost ~3 s per million rows.
+STATS_COLUMNS = ("row_id", "order_date", "ingested_at")
+
 # ~25k rows (~2.5 MB of Parquet) per file: a MERGE correcting recent rows rewrites the
 # files holding them whole (deletion vectors are off for Snowflake/delta-rs), so small
 # files keep corrections cheap (measured: 10k rows into 1M, 46k rows copied at 50k per
@@ -68,7 +73,11 @@ def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -
         path = "file:/" + path[len("file:///") :]
     if not DeltaTable.isDeltaTable(spark, path):
         builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
-        for key, value in TABLE_PROPERTIES.items():
+        stats = [name for name, _, _ in columns if name in STATS_COLUMNS]
+        properties = dict(TABLE_PROPERTIES)
+        if stats:
+            properties["delta.dataSkippingStatsColumns"] = ",".join(stats)
+        for key, value in properties.items():
             builder = builder.property(key, value)
         try:
             builder.execute()
