@@ -200,6 +200,7 @@ def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
         "source_version": F.lit(None).cast("string"),
         "run_id": F.lit("r"),
         "ingested_at": F.current_timestamp(),
+        "event_time": F.lit("2026-11-26 08:00:00").cast("timestamp"),
     }
     valid = silver_frames.valid_rows(records)
     rows = silver_frames.silver_rows(valid, lineage)
@@ -207,6 +208,7 @@ def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
     latest = {r.row_id: r for r in latest_rows.collect()}
     assert sorted(latest) == [1, 2]
     assert latest[1].sales == Decimal("400.0000") and latest[1].source_uri == "file:///f1"
+    assert latest[1].event_time.year == 2026 and latest[1].event_id is None
     assert latest[2].source_line == 5
     hashes = {r.source_line: r.record_hash for r in rows.where("row_id = 2").collect()}
     assert hashes[3] == hashes[5] and len(hashes[3]) == 64
