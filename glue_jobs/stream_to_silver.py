@@ -42,7 +42,6 @@ from sales_lake.stream_io import (
     merge_stream_sales,
     present_sources,
     read_sources,
-    spark_uri,
 )
 
 JOB_NAME = "stream_to_silver"
@@ -66,7 +65,7 @@ def _requested_sources(args: dict[str, str]) -> list[Source]:
     if args.get("manifest_uri"):
         return manifest_sources(args["manifest_uri"], args["lake_uri"])
     listed = [u.strip() for u in args["source_uris"].split(",") if u.strip()]
-    return [Source(spark_uri(u), None) for u in listed]
+    return [Source(uris.spark_uri(u), None) for u in listed]
 
 
 def _lookup(values: dict[str, str | None], key: str):

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from sales_lake.bronze_csv import ParsedFile, parse_file
 from sales_lake.conform import ARROW_FIELDS, conform_in_chunks
 from sales_lake.schema import BUSINESS_COLUMNS
-from sales_lake.uris import normalize
+from sales_lake.uris import normalize, spark_uri
 
 ARROW_SCHEMA = pa.schema(
     [
@@ -115,7 +115,8 @@ def escape_glob(uri: str) -> str:
 def read_bronze(spark, sources: list[Source]):
     """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each."""
     index_by_path = {normalize(s.uri): s.index for s in sources}
-    binary = spark.read.format("binaryFile").load([escape_glob(s.uri) for s in sources])
+    paths = [escape_glob(spark_uri(s.uri)) for s in sources]
+    binary = spark.read.format("binaryFile").load(paths)
     # One task per object; the job's range partitioning by row_id spreads the rows later.
     return binary.select("path", "content").mapInArrow(
         partial(parse_binary_batches, index_by_path=index_by_path), PARSED_SCHEMA

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -17,14 +16,6 @@ from pyspark.sql import functions as F
 from sales_lake import uris
 from sales_lake.bronze_reader import escape_glob
 from sales_lake.schema import SALES_COLUMNS
-
-
-def spark_uri(uri: str) -> str:
-    """The spelling Hadoop reads: `file:///x` with `=`/`+` literal, never %-encoded
-    (sink keys hold `year=2026` and `topic+0+…`; Hadoop takes `%3D` literally)."""
-    if uri.startswith("file:"):
-        return "file:///" + unquote(uri[len("file:") :]).lstrip("/")
-    return uri
 
 
 @dataclass(frozen=True)
@@ -47,7 +38,7 @@ def manifest_sources(manifest_uri: str, lake_uri: str) -> list[Source]:
     for obj in objects:
         if "bucket" not in obj or "key" not in obj:
             raise ValueError(f"manifest {manifest_uri}: object {obj} needs 'bucket' and 'key'")
-        uri = spark_uri(uris.object_uri(lake_uri, obj["bucket"], obj["key"]))
+        uri = uris.spark_uri(uris.object_uri(lake_uri, obj["bucket"], obj["key"]))
         sources.append(Source(uri, obj.get("version_id") or obj.get("etag")))
     return sources
 

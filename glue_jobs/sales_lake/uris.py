@@ -116,6 +116,15 @@ def object_uri(lake_uri: str, bucket: str, key: str) -> str:
     return (root / bucket / key).as_uri()
 
 
+def spark_uri(uri: str) -> str:
+    """The spelling Hadoop reads: `file:///x` with spaces, `=` and `+` literal, never
+    %-encoded as `Path.as_uri()` writes them (Hadoop takes `%3D` literally). Keys like
+    `year=2026/...`, `topic+0+...` and `orders 2012.csv` depend on it."""
+    if uri.startswith("file:"):
+        return "file:///" + unquote(uri[len("file:") :]).lstrip("/")
+    return uri
+
+
 def same_object(spark_path: str, uri: str) -> bool:
     return normalize(spark_path) == normalize(uri)
 

@@ -289,21 +289,23 @@ def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, lake, tmp_p
     assert streamed.is_deleted and streamed.sales != Decimal("5.0000")
 
 
-def test_manifest_argument_resolves_objects_in_the_local_bucket_layout(spark, tmp_path):
+def test_manifest_objects_with_spaces_equals_and_plus_in_their_keys_are_loaded(spark, tmp_path):
+    """Keys as users and the S3 sink write them (`a b.csv`, `year=2026/`, `t+0+…`):
+    resolved in the local bucket layout, then read by Spark under their literal name."""
+    key = "landing/sales/year=2026/orders 2012+(2).csv"
     workspace = tmp_path / "s3"
-    write_csv(workspace / "raw" / "landing" / "sales" / "a b.csv", [row(1)])
+    write_csv(workspace / "raw" / key, [row(1), row(2)])
     manifest = {
         "run_id": "m-1",
         "kind": "batch",
-        "objects": [{"bucket": "raw", "key": "landing/sales/a b.csv", "version_id": "v1"}],
+        "objects": [{"bucket": "raw", "key": key, "version_id": "v1"}],
     }
     (workspace / "lake" / "manifests").mkdir(parents=True)
     (workspace / "lake" / "manifests" / "m-1.json").write_text(json.dumps(manifest))
     lake_uri = (workspace / "lake").as_uri()
-    sources, missing = batch_to_silver.resolve_sources(
-        {"lake_uri": lake_uri, "manifest_uri": f"{lake_uri}/manifests/m-1.json"}
-    )
+    args = {"lake_uri": lake_uri, "manifest_uri": f"{lake_uri}/manifests/m-1.json"}
+    sources, missing = batch_to_silver.resolve_sources(args)
     assert missing == []
-    assert [(s.uri, s.version) for s in sources] == [
-        ((workspace / "raw" / "landing" / "sales" / "a b.csv").as_uri(), "v1")
-    ]
+    assert [(s.uri, s.version) for s in sources] == [((workspace / "raw" / key).as_uri(), "v1")]
+    metrics = batch_to_silver.run_batch(spark, {**args, "run_id": "m-1"})
+    assert metrics["counts"]["inserted"] == 2 and metrics["rejected_files"] == []
