@@ -89,6 +89,13 @@ def run_batch(scratch: Path, events: int, progress: Progress, name: str = "batch
     }
 
 
+def _print_figures(title: str, figures: dict) -> None:
+    print(f"\n{title}")
+    for key, value in figures.items():
+        shown = f"{value:>14,.1f}" if isinstance(value, float) else f"{value:>14,}"
+        print(f"  {key:<32} {shown}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
@@ -108,20 +115,8 @@ def main() -> int:
             print(f"\nworkspaces kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    print("\nStreaming (mock Kafka -> local S3 sink -> twin)")
-    for key, value in stream.items():
-        print(
-            f"  {key:<32} {value:>14,.1f}"
-            if isinstance(value, float)
-            else f"  {key:<32} {value:>14,}"
-        )
-    print("\nSame rows as one batch CSV (twin drop)")
-    for key, value in batch.items():
-        print(
-            f"  {key:<32} {value:>14,.1f}"
-            if isinstance(value, float)
-            else f"  {key:<32} {value:>14,}"
-        )
+    _print_figures("Streaming (mock Kafka -> local S3 sink -> twin)", stream)
+    _print_figures("Same rows as one batch CSV (twin drop)", batch)
     ratio = stream["total first event -> gold (s)"] / batch["total drop -> gold (s)"]
     print(
         f"\nstreaming total / batch total = {ratio:.2f} (target <= 2.0: "
