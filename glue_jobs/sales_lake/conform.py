@@ -114,7 +114,7 @@ def _read_csv(records: pa.Array) -> pa.Table | None:
     """Arrow's multi-threaded CSV reader over the records; None if it saw another count."""
     if not len(records):
         return pa.table({name: pa.array([], pa.string()) for name in FIELDS})
-    # One text of all records (large_string: a file may exceed 2 GB), no Python copy.
+    # One text of all records, joined by Arrow (large_string: no 2 GB offset limit).
     one_list = pa.ListArray.from_arrays(
         pa.array([0, len(records)], pa.int32()), records.cast(pa.large_string())
     )
@@ -451,16 +451,21 @@ def conform_in_chunks(
     """
     starts = range(0, len(records), rows)
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    chunks = list(
-        pool.map(
-            lambda start: _split(
-                records.slice(start, rows), None if issues is None else issues.slice(start, rows)
-            ),
-            starts,
+    try:
+        chunks = list(
+            pool.map(
+                lambda start: _split(
+                    records.slice(start, rows),
+                    None if issues is None else issues.slice(start, rows),
+                ),
+                starts,
+            )
         )
-    )
-    fmt = _detect(chunks)
-    futures = [pool.submit(_type, chunk, fmt) for chunk in chunks]
+        fmt = _detect(chunks)
+        futures = [pool.submit(_type, chunk, fmt) for chunk in chunks]
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
 
     def results() -> Iterator[tuple[int, Conformed]]:
         try:

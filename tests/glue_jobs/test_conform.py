@@ -115,6 +115,23 @@ def test_quote_in_the_middle_of_a_field_is_read_record_by_record():
     assert rows[2]["codes"] == ["malformed_record"] and "found 25" in rows[2]["detail"]
 
 
+def test_slices_on_threads_give_the_whole_files_result():
+    """The file's date order comes from all slices: the one day-first value is in the last."""
+    lines = [row(i, order_date="03/04/2012", ship_date="05/04/2012") for i in range(1, 8)]
+    lines += [row(8, sales="oops"), row(9, order_date="31/07/2012")]
+    issues = pa.array([None] * 6 + ["bad_encoding", None, None], pa.string())
+    whole = conform.conform(pa.array(lines), issues)
+    fmt, slices = conform.conform_in_chunks(pa.array(lines), issues, rows=4, workers=2)
+    parts = list(slices)
+    assert fmt == whole.date_format and fmt.order == "dmy"
+    assert [start for start, _ in parts] == [0, 4, 8]
+    codes = [c for _, part in parts for c in part.reason_codes.to_pylist()]
+    assert codes == whole.reason_codes.to_pylist() and codes[6] == ["bad_encoding"]
+    dates_seen = [d for _, part in parts for d in part.columns["order_date"].to_pylist()]
+    assert dates_seen == whole.columns["order_date"].to_pylist()
+    assert dates_seen[0] == date(2012, 4, 3)
+
+
 @pytest.mark.parametrize(
     ("evidence", "order", "label"),
     [
