@@ -144,9 +144,12 @@ def holds_row_ids(spark, path: str, low: int, high: int) -> bool:
     return bool(table.where(f"row_id BETWEEN {low} AND {high}").limit(1).count())
 
 
-def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts:
-    """Upsert on row_id: insert new rows, update rows whose record_hash changed and
-    that are not newer in silver (BATCH_UPDATE_GUARD; older ones count as unchanged).
+def merge_sales(
+    spark, path: str, rows, row_ids: tuple[int, int], update_when: str = BATCH_UPDATE_GUARD
+) -> MergeCounts:
+    """Upsert on row_id: insert new rows, update the rows `update_when` lets through
+    (batch: content changed and not newer in silver; the stream loader passes its
+    event-order guard). Rows it holds back count as unchanged.
 
     Identical rows are not touched, so a rerun rewrites nothing. `row_ids` is the
     (min, max) row_id of `rows`: a target-only range in the condition lets Delta
@@ -168,7 +171,7 @@ def merge_sales(spark, path: str, rows, row_ids: tuple[int, int]) -> MergeCounts
     (
         table.alias("t")
         .merge(rows.alias("s"), condition)
-        .whenMatchedUpdate(condition=BATCH_UPDATE_GUARD, set={n: f"s.{n}" for n in names})
+        .whenMatchedUpdate(condition=update_when, set={n: f"s.{n}" for n in names})
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )

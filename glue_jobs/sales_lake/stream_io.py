@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sales_lake import uris
+from sales_lake import delta_tables, uris
 from sales_lake.bronze_reader import escape_glob
-from sales_lake.schema import SALES_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -88,17 +87,6 @@ MERGE_GUARD = (
 
 def merge_stream_sales(spark: SparkSession, path: str, rows: DataFrame, row_ids) -> None:
     """Upsert the newest event of each row. The guard repeats the ordering rule inside
-    the MERGE, so an older event never wins even if silver moved since classification.
-    The target-only row_id range lets Delta skip files outside it (as the batch MERGE)."""
-    from delta.tables import DeltaTable
-
-    names = [name for name, _, _ in SALES_COLUMNS]
-    low, high = (int(v) for v in row_ids)
-    (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(rows.alias("s"), f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}")
-        .whenMatchedUpdate(condition=MERGE_GUARD, set={n: f"s.{n}" for n in names})
-        .whenNotMatchedInsert(values={n: f"s.{n}" for n in names})
-        .execute()
-    )
+    the MERGE, so an older event never wins even if silver moved since classification;
+    row_id pruning and the append shortcut are the batch loader's (`merge_sales`)."""
+    delta_tables.merge_sales(spark, path, rows, row_ids, update_when=MERGE_GUARD)
