@@ -118,8 +118,13 @@ def _decide(
 ) -> tuple[DataFrame, dict, dict]:
     """Classify every valid event against silver, materialized before the MERGE moves
     silver; returns (classified, outcome -> count, source -> lines)."""
-    silver = spark.read.format("delta").load(sales_path)
     valid = checked.where(F.size("reason_codes") == 0)
+    low, high = valid.agg(F.min("row_id"), F.max("row_id")).first()
+    silver = None  # nothing stored in the events' row_id range: every row is new
+    if low is not None and delta_tables.holds_row_ids(spark, sales_path, low, high):
+        silver = (
+            spark.read.format("delta").load(sales_path).where(f"row_id BETWEEN {low} AND {high}")
+        )
     classified = _materialize(events.classify(events.rank_events(valid), silver), held)
     tally = (
         classified.select("source_uri", "outcome", "row_id")
