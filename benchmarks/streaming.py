@@ -4,7 +4,7 @@
 
 Stream scenario (fresh workspace): produce --events events to librdkafka's mock
 cluster, run the local S3 sink (connector.json's flush.size), let the twin run the
-trigger, state machine, stream Glue job and dbt. Batch scenario (fresh workspace):
+trigger, state machine, silver Glue job (stream loader) and dbt. Batch scenario (fresh workspace):
 the same order lines, one per event, as one CSV file dropped into landing/sales/.
 Spark is started and both scenarios run once on 500 events before timing, so neither
 pays the JVM start-up or its warm-up.
