@@ -135,7 +135,10 @@ def _load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetri
         if totals["quarantined"]:
             with delta_tables.source_not_materialized(spark):
                 delta_tables.merge_quarantine(
-                    spark, paths["quarantine"], silver_frames.quarantine_rows(records, lineage)
+                    spark,
+                    paths["quarantine"],
+                    silver_frames.quarantine_rows(records, lineage),
+                    [s.uri for s in sources],
                 )
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:

@@ -175,7 +175,9 @@ def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held:
         rows = delta_tables.clustered_by_row_id(rows.select(*events.sales_columns()), writes)
         merge_stream_sales(spark, paths["sales"], rows, row_id_range)
     if outcomes.get("quarantined"):
-        delta_tables.merge_quarantine(spark, paths["quarantine"], _quarantine_rows(checked))
+        delta_tables.merge_quarantine(
+            spark, paths["quarantine"], _quarantine_rows(checked), [s.uri for s in sources]
+        )
     metrics.timings_seconds["merge"] = time.monotonic() - mark
     return outcomes, per_source
 

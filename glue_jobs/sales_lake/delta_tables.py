@@ -178,23 +178,30 @@ def merge_sales(
     return _merge_counts(table)
 
 
-def merge_quarantine(spark, path: str, rows) -> MergeCounts:
+def merge_quarantine(spark, path: str, rows, source_uris: list[str]) -> None:
     """Insert rejected records once per (object, version, line): reprocessing adds nothing.
 
     Insert-only, so Delta takes its cheaper insert-only MERGE path; an object's
-    content is fixed by its version, so an existing entry is never stale.
+    content is fixed by its version, so an existing entry is never stale. When the
+    table holds nothing from the run's objects (the usual first load), a plain append
+    does the same without the join (silver writers are serialized). Counts come from
+    the caller's own tally: an insert-only MERGE that adds nothing makes no commit.
     """
     from delta.tables import DeltaTable
+    from pyspark.sql import functions as F
 
     names = [name for name, _, _ in QUARANTINE_COLUMNS]
-    table = DeltaTable.forPath(spark, path)
+    stored = spark.read.format("delta").load(path).where(F.col("source_uri").isin(source_uris))
+    if not stored.limit(1).count():
+        rows.select(*names).write.format("delta").mode("append").save(path)
+        return
     (
-        table.alias("t")
+        DeltaTable.forPath(spark, path)
+        .alias("t")
         .merge(rows.alias("s"), QUARANTINE_KEY)
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )
-    return _merge_counts(table)
 
 
 def table_version(spark, path: str) -> int:
