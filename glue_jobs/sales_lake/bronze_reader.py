@@ -121,7 +121,3 @@ def read_bronze(spark, sources: list[Source]):
     return binary.select("path", "content").mapInArrow(
         partial(parse_binary_batches, index_by_path=index_by_path), PARSED_SCHEMA
     )
-
-
-def parse_summary(row_json: str) -> dict:
-    return json.loads(row_json)

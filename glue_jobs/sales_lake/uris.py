@@ -125,10 +125,6 @@ def spark_uri(uri: str) -> str:
     return uri
 
 
-def same_object(spark_path: str, uri: str) -> bool:
-    return normalize(spark_path) == normalize(uri)
-
-
 def normalize(uri: str) -> str:
     """A comparable form of a URI: Spark reports `file:/x` and %-encodes, users write `file:///x`."""
     parsed = urlparse(unquote(uri))
