@@ -28,7 +28,6 @@ from sales_lake import delta_tables, job_session, silver_frames, uris
 from sales_lake.bronze_csv import parse_file
 from sales_lake.bronze_reader import Source, read_bronze
 from sales_lake.run_metrics import RunMetrics
-from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS
 
 JOB_ARGS = ("run_id", "lake_uri")
 SOURCE_ARGS = ("source_uris", "manifest_uri")
@@ -182,14 +181,7 @@ def run_batch(spark, args: dict) -> dict:
     clock = time.monotonic()
     lake_uri = args["lake_uri"].rstrip("/")
     metrics = RunMetrics(run_id=args["run_id"], started_at=_now().isoformat(timespec="seconds"))
-    # Parquet INT96 timestamps are deprecated; micros read everywhere (delta-rs, Snowflake).
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    paths = {
-        "sales": uris.join(lake_uri, delta_tables.SALES_TABLE),
-        "quarantine": uris.join(lake_uri, delta_tables.QUARANTINE_TABLE),
-    }
-    delta_tables.ensure_table(spark, paths["sales"], SALES_COLUMNS)
-    delta_tables.ensure_table(spark, paths["quarantine"], QUARANTINE_COLUMNS)
+    paths = delta_tables.prepare_silver(spark, lake_uri)
     sources, missing = resolve_sources(args)
     metrics.rejected_files.extend(missing)
     # Spark's file sources skip zero-byte files: say what they are here instead.

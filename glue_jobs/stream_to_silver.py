@@ -34,7 +34,7 @@ from pyspark.sql import functions as F
 from sales_lake import delta_tables, job_session, uris
 from sales_lake import stream_events as events
 from sales_lake.run_metrics import RunMetrics
-from sales_lake.schema import BUSINESS_COLUMNS, QUARANTINE_COLUMNS, SALES_COLUMNS
+from sales_lake.schema import BUSINESS_COLUMNS
 from sales_lake.silver_frames import record_hash
 from sales_lake.stream_io import (
     Source,
@@ -188,14 +188,7 @@ def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
     run_id, lake_uri = args["run_id"], args["lake_uri"].rstrip("/")
     started = datetime.now(UTC).isoformat(timespec="seconds")
     metrics = RunMetrics(run_id=run_id, started_at=started, job=JOB_NAME)
-    # Parquet INT96 timestamps are deprecated; micros read everywhere (delta-rs, Snowflake).
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    paths = {
-        "sales": uris.join(lake_uri, delta_tables.SALES_TABLE),
-        "quarantine": uris.join(lake_uri, delta_tables.QUARANTINE_TABLE),
-    }
-    delta_tables.ensure_table(spark, paths["sales"], SALES_COLUMNS)
-    delta_tables.ensure_table(spark, paths["quarantine"], QUARANTINE_COLUMNS)
+    paths = delta_tables.prepare_silver(spark, lake_uri)
     sources, missing = present_sources(_requested_sources(args))
     metrics.rejected_files.extend(missing)
 

@@ -13,6 +13,7 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sales_lake import uris
 from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
 
 SALES_TABLE = "silver/sales"
@@ -91,6 +92,20 @@ def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -
             f"Delta table {path} lacks contract columns {missing}: add them with "
             "ALTER TABLE ... ADD COLUMNS (see glue_jobs/sales_lake/schema.py)"
         )
+
+
+def prepare_silver(spark, lake_uri: str) -> dict[str, str]:
+    """What every silver writer does first: micros for Parquet timestamps (INT96 is
+    deprecated; micros read everywhere, delta-rs and Snowflake included) and both tables
+    present. Returns their URIs by name ("sales", "quarantine")."""
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    paths = {
+        "sales": uris.join(lake_uri, SALES_TABLE),
+        "quarantine": uris.join(lake_uri, QUARANTINE_TABLE),
+    }
+    ensure_table(spark, paths["sales"], SALES_COLUMNS)
+    ensure_table(spark, paths["quarantine"], QUARANTINE_COLUMNS)
+    return paths
 
 
 def _merge_counts(table) -> MergeCounts:
