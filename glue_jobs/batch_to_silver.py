@@ -73,9 +73,7 @@ def resolve_sources(args: dict) -> tuple[list[Source], list[dict]]:
                 }
             )
             continue
-        sources.append(
-            Source(len(sources), uri, version or info.version, info.size, info.modified)
-        )
+        sources.append(Source(len(sources), uri, version or info.version, info.size, info.modified))
     return sources, missing
 
 

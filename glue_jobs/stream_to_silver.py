@@ -41,7 +41,7 @@ from sales_lake.stream_io import (
     manifest_sources,
     merge_stream_sales,
     present_sources,
-    read_sources,
+    read_events,
 )
 
 JOB_NAME = "stream_to_silver"
@@ -104,8 +104,8 @@ def _quarantine_rows(checked: DataFrame) -> DataFrame:
 def _materialize(df: DataFrame, held: list[DataFrame]) -> DataFrame:
     """Compute once and keep (memory, spilling to disk); the caller unpersists `held`.
 
-    Later steps then plan against the stored rows, not against the parse and the
-    ~70 validation rules again (which Catalyst otherwise inlines and plans for minutes).
+    Later steps (range, classification, tallies, quarantine) then read the stored rows
+    instead of reading and typing the files again for each of them.
     """
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
     df.count()
@@ -156,10 +156,8 @@ def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held:
     """Parse, validate, classify and MERGE; fills the timings; returns the tallies."""
     clock = time.monotonic()
     run_id, started = metrics.run_id, metrics.started_at
-    parsed = events.parse_json(events.explode_lines(read_sources(spark, sources)))
-    parsed = _materialize(parsed, held)
     versions = {s.uri: s.version for s in sources if s.version}
-    checked = _with_lineage(events.typed_rows(events.validate(parsed)), versions, run_id, started)
+    checked = _with_lineage(read_events(spark, sources), versions, run_id, started)
     checked = _materialize(checked, held)
     metrics.timings_seconds["read"] = time.monotonic() - clock
 

@@ -17,7 +17,7 @@ failing records, so their cost follows the number of bad rows, not all rows.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +32,20 @@ from sales_lake.bronze_csv import (
     ISSUE_HEADER,
     ISSUE_UNCLOSED_QUOTE,
     field_counts,
+)
+from sales_lake.reasons import (
+    Rule,
+    about,
+    as_lists,
+    filled,
+    fixed,
+    matches,
+    override,
+    present_but,
+    reasons,
+    scatter,
+    text,
+    when,
 )
 from sales_lake.schema import BUSINESS_COLUMNS, CANONICAL_HEADER, ENUMERATIONS, snake_case
 
@@ -98,15 +112,15 @@ def split_fields(records: pa.Array) -> tuple[dict[str, pa.Array], pa.Array]:
     table = _read_csv(candidates)
     if table is None:  # the fast reader disagreed on a field count: read record by record
         table, python_counts = _read_one_by_one(candidates)
-        counts = _scatter(fits, python_counts, counts)
+        counts = scatter(fits, python_counts, counts)
         fits = pc.fill_null(pc.equal(counts, len(FIELDS)), False)
     fields, all_fit = {}, pc.all(fits).as_py()
     for name in FIELDS:
-        text = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
-        text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+        field = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
+        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, pa.string()), field)
         if not all_fit:
-            text = _scatter(fits, text, pa.nulls(len(records), pa.string()))
-        fields[name] = text
+            field = scatter(fits, field, pa.nulls(len(records), pa.string()))
+        fields[name] = field
     return fields, counts
 
 
@@ -142,53 +156,32 @@ def _read_one_by_one(records: pa.Array) -> tuple[pa.Table, pa.Array]:
     return table, counts
 
 
-def _scatter(mask: pa.Array, values: pa.Array, fallback: pa.Array) -> pa.Array:
-    """`values` (one per True of `mask`) back into place; `fallback` elsewhere."""
-    return pc.replace_with_mask(fallback, mask, values.cast(fallback.type))
-
-
 # ---------------------------------------------------------------- typing
 
 
-def _filled(size: int, type_: pa.DataType, value) -> pa.Array:
-    return pc.fill_null(pa.nulls(size, type_), pa.scalar(value, type_))
-
-
-def _null(type_: pa.DataType) -> pa.Scalar:
-    return pa.scalar(None, type_)
-
-
-def _when(mask: pa.Array, value: pa.Array) -> pa.Array:
-    return pc.if_else(pc.fill_null(mask, False), value, _null(value.type))
-
-
-def _matches(value: pa.Array, pattern: str) -> pa.Array:
-    return pc.fill_null(pc.match_substring_regex(value, pattern), False)
-
-
 def _integer(value: pa.Array, pattern: str, type_: pa.DataType) -> pa.Array:
-    ok = _matches(value, pattern)
-    return pc.cast(_when(ok, pc.replace_substring(value, "+", "")), type_)
+    ok = matches(value, pattern)
+    return pc.cast(when(ok, pc.replace_substring(value, "+", "")), type_)
 
 
 def _decimal(number_text: pa.Array, scale: int) -> pa.Array:
     """Exact decimal from validated digits, rounded half away from zero (as Spark casts)."""
-    ok = _matches(number_text, _NUMBER)
+    ok = matches(number_text, _NUMBER)
     cut = pc.replace_substring_regex(number_text, r"(\.\d{10})\d+$", r"\1")
-    exact = pc.cast(_when(ok, cut), _EXACT)
+    exact = pc.cast(when(ok, cut), _EXACT)
     return pc.round(exact, scale, round_mode="half_towards_infinity")
 
 
 def _money(value: pa.Array) -> pa.Array:
     digits = pc.replace_substring_regex(value, r"[\s$€£¥,+]", "")
-    amount = _decimal(_when(_matches(value, _MONEY_TEXT), digits), 4)
+    amount = _decimal(when(matches(value, _MONEY_TEXT), digits), 4)
     return pc.cast(amount, pa.decimal128(18, 4))
 
 
 def _rate(value: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(the rate as DECIMAL(5,4) or NULL, whether the text was a number in [0, 1])."""
-    text = pc.replace_substring_regex(value, r"[\s%+]", "")
-    number = _decimal(_when(_matches(value, _RATE_TEXT), text), 10)
+    digits = pc.replace_substring_regex(value, r"[\s%+]", "")
+    number = _decimal(when(matches(value, _RATE_TEXT), digits), 10)
     hundredths = pc.multiply(number, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
     percent = pc.cast(pc.round(hundredths, 4, round_mode="half_towards_infinity"), _EXACT)
     plain = pc.round(number, 4, round_mode="half_towards_infinity")
@@ -196,11 +189,11 @@ def _rate(value: pa.Array) -> tuple[pa.Array, pa.Array]:
     in_range = pc.fill_null(
         pc.and_(pc.greater_equal(rate, _scalar("0")), pc.less_equal(rate, _scalar("1"))), False
     )
-    return pc.cast(_when(in_range, rate), pa.decimal128(5, 4)), in_range
+    return pc.cast(when(in_range, rate), pa.decimal128(5, 4)), in_range
 
 
-def _scalar(text: str) -> pa.Scalar:
-    return pa.scalar(Decimal(text), _EXACT)
+def _scalar(literal: str) -> pa.Scalar:
+    return pa.scalar(Decimal(literal), _EXACT)
 
 
 def _enum(value: pa.Array, allowed: frozenset[str]) -> pa.Array:
@@ -212,69 +205,40 @@ def _enum(value: pa.Array, allowed: frozenset[str]) -> pa.Array:
 # ---------------------------------------------------------------- rules
 
 
-@dataclass(frozen=True)
-class _Rule:
-    code: str
-    failed: pa.Array  # boolean, no NULLs
-    detail: Callable[[pa.Array], pa.Array]  # indices of failing rows -> their details
-
-
-def _text(*parts: str | pa.Array) -> pa.Array:
-    """Concatenate literals and values (NULL values read as empty text)."""
-    return pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="")
-
-
-def _quoted(value: pa.Array) -> Callable[[pa.Array], pa.Array]:
-    return lambda rows: _text("'", pc.take(value, rows), "'")
-
-
-def _fixed(text: str) -> Callable[[pa.Array], pa.Array]:
-    return lambda rows: pa.array([text] * len(rows), pa.string())
-
-
-def _about(prefix: str, value: pa.Array, suffix: str) -> Callable[[pa.Array], pa.Array]:
-    quoted = _quoted(value)
-    return lambda rows: _text(prefix, quoted(rows), suffix)
-
-
-def _present_but(raw: pa.Array, bad: pa.Array) -> pa.Array:
-    return pc.and_(pc.is_valid(raw), pc.fill_null(bad, True))
-
-
 def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
                  date_parts: dict[str, dates.DateParts], fmt: dates.DateFormat,
-                 discount_in_range: pa.Array) -> list[_Rule]:  # fmt: skip
+                 discount_in_range: pa.Array) -> list[Rule]:  # fmt: skip
     missing = {name: pc.is_null(raw[name]) for name in FIELDS}
     rules = [
-        _Rule("missing_row_id", missing["row_id"], _fixed("row_id is empty; every line needs one")),
-        _Rule(
+        Rule("missing_row_id", missing["row_id"], fixed("row_id is empty; every line needs one")),
+        Rule(
             "bad_row_id",
-            _present_but(raw["row_id"], pc.less_equal(typed["row_id"], 0)),
-            _about("row_id ", raw["row_id"], " is not a positive integer"),
+            present_but(raw["row_id"], pc.less_equal(typed["row_id"], 0)),
+            about("row_id ", raw["row_id"], " is not a positive integer"),
         ),
         *[
-            _Rule(f"missing_{k}", missing[k], _fixed(f"{k} is empty; it is a required key"))
+            Rule(f"missing_{k}", missing[k], fixed(f"{k} is empty; it is a required key"))
             for k in REQUIRED_KEYS
         ],
     ]
     for name in DATE_COLUMNS:
         ambiguous = dates.is_ambiguous(date_parts[name], fmt.order)
         rules += [
-            _Rule(f"missing_{name}", missing[name], _fixed(f"{name} is empty")),
-            _Rule(
+            Rule(f"missing_{name}", missing[name], fixed(f"{name} is empty")),
+            Rule(
                 f"ambiguous_{name}",
                 ambiguous,
-                _about(
+                about(
                     f"{name} ",
                     raw[name],
                     " could be day-first or month-first and no value in the file tells "
                     "which; re-export with ISO dates (yyyy-MM-dd)",
                 ),
             ),
-            _Rule(
+            Rule(
                 f"bad_{name}",
-                pc.and_(_present_but(raw[name], pc.is_null(typed[name])), pc.invert(ambiguous)),
-                _about(
+                pc.and_(present_but(raw[name], pc.is_null(typed[name])), pc.invert(ambiguous)),
+                about(
                     f"{name} ",
                     raw[name],
                     f" is not a valid date in this file's format ({fmt.label or 'none'})",
@@ -283,91 +247,52 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         ]
     ship, ordered = typed["ship_date"], typed["order_date"]
     rules.append(
-        _Rule(
+        Rule(
             "ship_before_order",
             pc.fill_null(pc.less(ship, ordered), False),
-            lambda rows: _text(
-                "ship_date ", pc.cast(pc.take(ship, rows), pa.string()),
-                " is before order_date ", pc.cast(pc.take(ordered, rows), pa.string()),
+            lambda rows: text(
+                "ship_date ",
+                pc.cast(pc.take(ship, rows), pa.string()),
+                " is before order_date ",
+                pc.cast(pc.take(ordered, rows), pa.string()),
             ),  # fmt: skip
         )
     )
     for name, allowed in ENUMERATIONS.items():
         if name not in OPTIONAL_ENUMS:
-            rules.append(_Rule(f"missing_{name}", missing[name], _fixed(f"{name} is empty")))
+            rules.append(Rule(f"missing_{name}", missing[name], fixed(f"{name} is empty")))
         rules.append(
-            _Rule(
+            Rule(
                 f"unknown_{name}",
-                _present_but(raw[name], pc.is_null(typed[name])),
-                _about(f"{name} ", raw[name], " is not one of: " + ", ".join(sorted(allowed))),
+                present_but(raw[name], pc.is_null(typed[name])),
+                about(f"{name} ", raw[name], " is not one of: " + ", ".join(sorted(allowed))),
             )
         )
     for name in REQUIRED_MONEY + OPTIONAL_MONEY:
         if name in REQUIRED_MONEY:
-            rules.append(_Rule(f"missing_{name}", missing[name], _fixed(f"{name} is empty")))
+            rules.append(Rule(f"missing_{name}", missing[name], fixed(f"{name} is empty")))
         rules.append(
-            _Rule(
+            Rule(
                 f"bad_{name}",
-                _present_but(raw[name], pc.is_null(typed[name])),
-                _about(f"{name} ", raw[name], " is not an amount"),
+                present_but(raw[name], pc.is_null(typed[name])),
+                about(f"{name} ", raw[name], " is not an amount"),
             )
         )
     rules += [
-        _Rule("missing_quantity", missing["quantity"], _fixed("quantity is empty")),
-        _Rule(
+        Rule("missing_quantity", missing["quantity"], fixed("quantity is empty")),
+        Rule(
             "bad_quantity",
-            _present_but(raw["quantity"], pc.less_equal(typed["quantity"], 0)),
-            _about("quantity ", raw["quantity"], " is not a positive integer"),
+            present_but(raw["quantity"], pc.less_equal(typed["quantity"], 0)),
+            about("quantity ", raw["quantity"], " is not a positive integer"),
         ),
-        _Rule("missing_discount", missing["discount"], _fixed("discount is empty")),
-        _Rule(
+        Rule("missing_discount", missing["discount"], fixed("discount is empty")),
+        Rule(
             "bad_discount",
             pc.and_(pc.is_valid(raw["discount"]), pc.invert(discount_in_range)),
-            _about("discount ", raw["discount"], " is not a number between 0 and 1"),
+            about("discount ", raw["discount"], " is not a number between 0 and 1"),
         ),
     ]
     return rules
-
-
-def _reasons(rules: list[_Rule], size: int) -> tuple[pa.Array, pa.Array]:
-    """Per record: the codes of its failed rules ("," joined) and their details ("; ")."""
-    failed_any = _filled(size, pa.bool_(), False)
-    for rule in rules:
-        failed_any = pc.or_(failed_any, rule.failed)
-    rows = pc.indices_nonzero(failed_any)
-    codes, details = _filled(size, pa.string(), ""), _filled(size, pa.string(), "")
-    if not len(rows):
-        return codes, details
-    code_parts, detail_parts = [], []
-    for rule in rules:
-        failed = pc.take(rule.failed, rows)
-        code_parts.append(_when(failed, _filled(len(rows), pa.string(), rule.code)))
-        detail_parts.append(_when(failed, rule.detail(rows)))
-    joined = pc.binary_join_element_wise(*code_parts, ",", null_handling="skip")
-    text = pc.binary_join_element_wise(*detail_parts, "; ", null_handling="skip")
-    return _scatter(failed_any, joined, codes), _scatter(failed_any, text, details)
-
-
-def _override(codes: pa.Array, details: pa.Array, mask: pa.Array,
-              code: str, detail: pa.Array) -> tuple[pa.Array, pa.Array]:  # fmt: skip
-    """Where `mask`, one reason replaces the value checks (they are meaningless there)."""
-    mask = pc.fill_null(mask, False)
-    if not pc.any(mask).as_py():
-        return codes, details
-    return pc.if_else(mask, code, codes), pc.if_else(mask, detail, details)
-
-
-def _as_lists(joined: pa.Array) -> pa.Array:
-    """"a,b" -> ["a", "b"] and "" -> [] (codes never contain commas)."""
-    failing = pc.not_equal(joined, "")
-    parts = pc.split_pattern(pc.filter(joined, failing), ",")
-    lengths = pc.replace_with_mask(
-        _filled(len(joined), pa.int32(), 0), failing, pc.list_value_length(parts)
-    )
-    offsets = pa.concat_arrays(
-        [pa.array([0], pa.int32()), pc.cumulative_sum(lengths).cast(pa.int32())]
-    )
-    return pa.ListArray.from_arrays(offsets, pc.list_flatten(parts))
 
 
 @dataclass(frozen=True)
@@ -409,24 +334,24 @@ def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
         typed[name] = _enum(raw[name], allowed)
 
     rules = _value_rules(raw, typed, chunk.date_parts, fmt, discount_in_range)
-    codes, details = _reasons(rules, size)
-    codes, details = _override(
+    codes, details = reasons(rules, size)
+    codes, details = override(
         codes,
         details,
         pc.not_equal(chunk.counts, len(FIELDS)),
         "malformed_record",
-        _text(
+        text(
             f"expected {len(FIELDS)} comma-separated fields, found ",
             pc.cast(chunk.counts, pa.string()),
             "; check for a missing/extra comma or an unquoted comma in a text field",
         ),
     )
     for issue, (code, detail) in ISSUE_DETAILS.items():
-        codes, details = _override(
-            codes, details, pc.equal(chunk.issues, issue), code, _filled(size, pa.string(), detail)
+        codes, details = override(
+            codes, details, pc.equal(chunk.issues, issue), code, filled(size, pa.string(), detail)
         )
     columns = {f.name: typed[f.name].cast(f.type) for f in ARROW_FIELDS}
-    return Conformed(columns, _as_lists(codes), details, fmt)
+    return Conformed(columns, as_lists(codes), details, fmt)
 
 
 def conform(records: pa.Array, issues: pa.Array | None = None) -> Conformed:

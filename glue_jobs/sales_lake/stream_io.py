@@ -2,19 +2,26 @@
 
 Tables, quarantine MERGE, metrics and small-object I/O come from
 `delta_tables`, `run_metrics` and `uris` (shared with the batch job); this adds
-reading stream files and the event-ordered MERGE into silver/sales.
+reading stream files (typed in the executors by `event_conform`) and the
+event-ordered MERGE into silver/sales.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from sales_lake import delta_tables, uris
 from sales_lake.bronze_reader import escape_glob
+from sales_lake.event_conform import conform_events, split_lines
+from sales_lake.schema import BUSINESS_COLUMNS
+from sales_lake.uris import normalize
 
 
 @dataclass(frozen=True)
@@ -65,17 +72,49 @@ def present_sources(sources: list[Source]) -> tuple[list[Source], list[dict]]:
     return present, missing
 
 
-def read_sources(spark: SparkSession, sources: list[Source]) -> DataFrame:
-    """One row per file: (source_uri as listed in the run, text). Stream files are small
-    (at most flush.size lines), so a whole file per row is cheap and keeps line numbers."""
+EVENT_ROWS_SCHEMA = ", ".join(
+    [
+        "source_uri STRING, line_number BIGINT, raw_record STRING",
+        *[f"{name} {type_}" for name, type_, _ in BUSINESS_COLUMNS],
+        "event_id STRING, event_time TIMESTAMP, is_deleted BOOLEAN",
+        "reason_codes ARRAY<STRING>, reason_detail STRING",
+    ]
+)
+
+
+def event_batches(
+    batches: Iterable[pa.RecordBatch], uri_by_path: dict[str, str]
+) -> Iterator[pa.RecordBatch]:
+    """The executor side: (path, content) rows of `binaryFile` -> typed event rows, the
+    raw line kept only where it is rejected (only quarantine shows it)."""
+    for batch in batches:
+        for path, content in zip(
+            batch.column("path").to_pylist(), batch.column("content"), strict=True
+        ):
+            numbers, lines = split_lines(content.as_py())
+            typed = conform_events(lines)
+            size = len(lines)
+            yield pa.RecordBatch.from_pydict(
+                {
+                    "source_uri": pa.array([uri_by_path[normalize(path)]] * size, pa.string()),
+                    "line_number": numbers,
+                    "raw_record": pc.if_else(typed.valid, None, lines),
+                    **typed.columns,
+                    "reason_codes": typed.reason_codes,
+                    "reason_detail": typed.reason_detail,
+                }
+            )
+
+
+def read_events(spark: SparkSession, sources: list[Source]) -> DataFrame:
+    """One row per non-blank line of `sources` (EVENT_ROWS_SCHEMA), typed and validated
+    in the task that reads the file (`event_conform`); source_uri as listed in the run."""
     if not sources:
-        return spark.createDataFrame([], "source_uri STRING, text STRING")
-    files = spark.read.text([escape_glob(s.uri) for s in sources], wholetext=True)
-    by_path = {uris.normalize(s.uri): s.uri for s in sources}
-    path_map = F.create_map(*[F.lit(x) for kv in by_path.items() for x in kv])
-    read_as = F.regexp_replace(F.input_file_name(), r"^file:/+", "file:///")
-    return files.select(
-        F.coalesce(path_map[read_as], read_as).alias("source_uri"), F.col("value").alias("text")
+        return spark.createDataFrame([], EVENT_ROWS_SCHEMA)
+    uri_by_path = {normalize(s.uri): s.uri for s in sources}
+    files = spark.read.format("binaryFile").load([escape_glob(s.uri) for s in sources])
+    return files.select("path", "content").mapInArrow(
+        partial(event_batches, uri_by_path=uri_by_path), EVENT_ROWS_SCHEMA
     )
 
 
