@@ -1,6 +1,7 @@
 """Benchmark the bronze -> silver batch job.
 
     .venv/bin/python -m benchmarks.silver [--sizes 100000,1000000] [--incremental 10000]
+                                          [--repeats 3]
 
 1. Generated landing files (sample-data generator, ~0.5% faulty lines, cached under
    bench-results/silver/) are loaded by the real job (`run_batch`, Spark + Delta
@@ -8,7 +9,8 @@
    de-duplication and writing Parquet; rows/s of both and their ratio.
    JVM start-up and a warm-up run are timed and reported apart.
 2. A 10k-row file (1k corrections of the most recent rows + 9k new rows) MERGEd into
-   silver holding the 1M rows vs. the same file into an empty table.
+   (a copy of) silver holding the 1M rows vs. the same file into an empty table,
+   repeated (default 3) and compared by medians: single runs of a few seconds are noisy.
 
 Figures are wall-clock on whatever else the machine is doing; the load average is
 printed next to them so they can be read honestly.
@@ -22,6 +24,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from statistics import median
 
 from benchmarks.silver_duckdb import duckdb_reference
 from local_twin.paths import REPO_ROOT
@@ -100,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--incremental", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3, help="incremental runs (median)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -141,12 +145,20 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  duckdb {duck_s:.1f}s (cpu {duck_cpu:.1f}s) counts={duck_counts}")
         results.append((rows, spark_s, duck_s, metrics["cpu_seconds"], duck_cpu))
 
-    say(f"MERGE {args.incremental:,} rows into silver holding {largest:,} rows ...")
-    full_s, full = run_job(spark, increment, WORK / f"lake-{largest}", "bench-incremental")
-    say(f"  {full_s:.1f}s counts={full['counts']} phases={full['timings_seconds']}")
-    say(f"MERGE the same {args.incremental:,} rows into an empty table ...")
-    empty_s, empty = run_job(spark, increment, fresh(WORK / "lake-empty"), "bench-empty")
-    say(f"  {empty_s:.1f}s counts={empty['counts']} phases={empty['timings_seconds']}")
+    # Each repeat starts from the same state: a copy of the 1M-row silver, a new empty one.
+    into_full, into_empty = [], []
+    for repeat in range(1, args.repeats + 1):
+        say(f"MERGE {args.incremental:,} rows into silver holding {largest:,} rows ({repeat}) ...")
+        lake = fresh(WORK / "lake-incremental")
+        shutil.copytree(WORK / f"lake-{largest}", lake, dirs_exist_ok=True)
+        into_full.append(run_job(spark, increment, lake, f"bench-incremental-{repeat}"))
+        say(f"  {into_full[-1][0]:.1f}s phases={into_full[-1][1]['timings_seconds']}")
+        say(f"MERGE the same {args.incremental:,} rows into an empty table ({repeat}) ...")
+        empty_lake = fresh(WORK / "lake-empty")
+        into_empty.append(run_job(spark, increment, empty_lake, f"bench-empty-{repeat}"))
+        say(f"  {into_empty[-1][0]:.1f}s phases={into_empty[-1][1]['timings_seconds']}")
+    say(f"  counts into {largest:,}: {into_full[-1][1]['counts']}")
+    say(f"  counts into empty: {into_empty[-1][1]['counts']}")
 
     print(f"\n== bronze -> silver (excluding JVM start-up {jvm:.1f}s, warm-up {warm:.1f}s) ==")
     print(f"{'rows':>10} {'spark s':>8} {'spark rows/s':>13} {'duckdb s':>9} "
@@ -156,13 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{rows:>10,} {spark_s:>8.1f} {rows / spark_s:>13,.0f} {duck_s:>9.1f} "
               f"{rows / duck_s:>14,.0f} {spark_s / duck_s:>5.1f}x {spark_cpu:>10.1f} "
               f"{duck_cpu:>11.1f} {spark_cpu / max(duck_cpu, 1e-9):>8.1f}x")  # fmt: skip
-    merge_full = full["timings_seconds"]["merge"]
-    merge_empty = empty["timings_seconds"]["merge"]
-    print(f"\n== incremental MERGE of {args.incremental:,} rows ==")
-    print(f"into {largest:,} rows: job {full_s:.1f}s (merge phase {merge_full:.1f}s)")
-    print(f"into empty table: job {empty_s:.1f}s (merge phase {merge_empty:.1f}s)")
-    print(f"ratio: job {full_s / empty_s:.2f}x, merge phase {merge_full / merge_empty:.2f}x "
-          "(target <= 1.5x)")  # fmt: skip
+    job_full, job_empty = (median(s for s, _ in runs) for runs in (into_full, into_empty))
+    merge_full, merge_empty = (
+        median(m["timings_seconds"]["merge"] for _, m in runs) for runs in (into_full, into_empty)
+    )
+    print(f"\n== incremental MERGE of {args.incremental:,} rows (median of {args.repeats}) ==")
+    for label, runs in ((f"into {largest:,} rows", into_full), ("into empty table", into_empty)):
+        jobs = ", ".join(f"{s:.1f}" for s, _ in runs)
+        merges = ", ".join(f"{m['timings_seconds']['merge']:.1f}" for _, m in runs)
+        print(f"{label}: job {jobs} s; merge phase {merges} s")
+    print(f"ratio of medians: job {job_full / job_empty:.2f}x, merge phase "
+          f"{merge_full / merge_empty:.2f}x (target <= 1.5x)")  # fmt: skip
     print(f"load average at the end: {os.getloadavg()}")
     return 0
 
