@@ -39,6 +39,10 @@ SHARED_LIBRARY_PACKAGE = "sales_lake"
 # they import as top-level modules on Glue exactly as they do locally.
 LOADER_MODULES = ("batch_to_silver.py", "stream_to_silver.py")
 SILVER_DATABASE_NAME_PREFIX = "sales_silver"
+# The loaders type records with pyarrow kernels (decimal rounding modes, string to
+# timestamp casts) that Glue's bundled pyarrow may predate: the job installs the version
+# the tests run with (uv.lock; a test keeps the two equal).
+PYARROW_VERSION = "26.0.1"
 
 # Glue ships Delta 3.3 with `--datalake-formats delta`; the session still needs
 # Delta's SQL extension and catalog. Glue accepts a single `--conf` key, so the
@@ -108,8 +112,13 @@ class Processing(Construct):
         library = s3_assets.Asset(
             self,
             "SharedLibrary",
-            path=str(require(project_root, SHARED_LIBRARY_DIR / SHARED_LIBRARY_PACKAGE,
-                             produced_by="the silver library (glue_jobs/sales_lake)").parent),
+            path=str(
+                require(
+                    project_root,
+                    SHARED_LIBRARY_DIR / SHARED_LIBRARY_PACKAGE,
+                    produced_by="the silver library (glue_jobs/sales_lake)",
+                ).parent
+            ),
             # Zip only the package and the loaders, at the root of the archive (what
             # --extra-py-files expects), and no byte code.
             exclude=[
@@ -167,6 +176,7 @@ class Processing(Construct):
             enable_observability_metrics=True,
             default_arguments={
                 "--datalake-formats": "delta",
+                "--additional-python-modules": f"pyarrow=={PYARROW_VERSION}",
                 "--conf": DELTA_SPARK_CONF,
                 "--enable-glue-datacatalog": "true",
                 "--enable-job-insights": "true",
@@ -228,10 +238,10 @@ class Processing(Construct):
                     stack.format_arn(service="glue", resource="catalog"),
                     self.silver_database.database_arn,
                     # Spark's Glue-catalog client resolves the `default` database at start.
-                    stack.format_arn(service="glue", resource="database",
-                                     resource_name="default"),
-                    stack.format_arn(service="glue", resource="table",
-                                     resource_name=f"{database_name}/*"),
+                    stack.format_arn(service="glue", resource="database", resource_name="default"),
+                    stack.format_arn(
+                        service="glue", resource="table", resource_name=f"{database_name}/*"
+                    ),
                 ],
             )
         )

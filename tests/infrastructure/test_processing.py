@@ -4,6 +4,7 @@ library."""
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 from cdk.processing import LOADER_MODULES, SHARED_LIBRARY_PACKAGE, SILVER_JOB_SCRIPT
 from cdk.stack import PROJECT_ROOT
@@ -31,6 +32,11 @@ def test_silver_writers_are_serialized_and_queued(synthesis):
     assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
     assert job["JobRunQueuingEnabled"] is True
     assert job["MaxRetries"] == 0
+
+
+def test_the_job_installs_the_pyarrow_the_loaders_are_tested_with(synthesis):
+    arguments = _job(synthesis)["DefaultArguments"]
+    assert arguments["--additional-python-modules"] == f"pyarrow=={version('pyarrow')}"
 
 
 def test_delta_is_enabled_with_its_sql_extension_and_catalog(synthesis):
