@@ -111,15 +111,39 @@ def failed_nodes(result) -> list[str]:
     return failures
 
 
+class FailureDetails:
+    """dbtRunner callback: keeps the lines the not_null_columns test logs (which columns
+    hold nulls), by node, because dbt's own failure message only counts rows."""
+
+    PREFIX = "not_null: "
+
+    def __init__(self) -> None:
+        self.by_node: dict[str, list[str]] = {}
+
+    def __call__(self, event) -> None:
+        if event.info.name == "JinjaLogInfo" and event.data.msg.startswith(self.PREFIX):
+            node = event.data.node_info.unique_id
+            self.by_node.setdefault(node, []).append(event.data.msg)
+
+    def annotate(self, failures: list[str]) -> list[str]:
+        """'<unique_id>: ...' lines with the logged details of their node appended."""
+        annotated = []
+        for line in failures:
+            details = self.by_node.get(line.split(":", 1)[0])
+            annotated.append(f"{line} ({'; '.join(details)})" if details else line)
+        return annotated
+
+
 def invoke_dbt(args: list[str]) -> tuple[bool, list[str]]:
     """Run one dbt command in-process; (success, failure lines)."""
     from dbt.cli.main import dbtRunner  # dbt-core, not this folder (see module docstring)
 
     common = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    result = dbtRunner().invoke(args + common)
+    details = FailureDetails()
+    result = dbtRunner(callbacks=[details]).invoke(args + common)
     if result.success:
         return True, []
-    failures = failed_nodes(result)
+    failures = details.annotate(failed_nodes(result))
     if result.exception is not None:
         failures.append(f"dbt {args[0]} raised: {result.exception}")
     return False, failures or [f"dbt {args[0]} failed (see the log above)"]
@@ -178,5 +202,19 @@ def run_task(build_args: list[str], environ: dict[str, str]) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit without the interpreter's teardown (freeing dbt's ~1,400 modules and its
+    object graph: ~0.4 s, a tenth of an incremental build). Everything with an effect
+    runs first: the atexit handlers (dbt-duckdb closes DuckDB, which checkpoints;
+    logging flushes its files; multiprocessing releases its semaphores), then the
+    standard streams are flushed."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(run_task(sys.argv[1:], dict(os.environ)))
+    exit_now(run_task(sys.argv[1:], dict(os.environ)))

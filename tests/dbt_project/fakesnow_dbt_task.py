@@ -127,12 +127,10 @@ def main(lake: Path, work: Path) -> int:
             create_silver_table(connection, name, columns, rows)
         log("silver loaded", started)
 
-        sys.argv = [str(ENTRYPOINT)]
-        try:
-            runpy.run_path(str(ENTRYPOINT), run_name="__main__")
-            exit_code = 0
-        except SystemExit as stop:
-            exit_code = int(stop.code or 0)
+        # the task's run_task in this process (fakesnow patches only it); not as
+        # __main__, whose exit skips the interpreter's teardown (os._exit)
+        run_task = runpy.run_path(str(ENTRYPOINT))["run_task"]
+        exit_code = run_task([], dict(os.environ))
         log(f"dbt task exited {exit_code}", started)
         if exit_code:
             return exit_code

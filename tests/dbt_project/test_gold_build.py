@@ -18,6 +18,7 @@ keys a build re-derived and which it left alone.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 import sqlglot
 from deltalake import DeltaTable
@@ -131,8 +133,10 @@ def test_every_build_is_green_and_ships_its_artifacts(story):
         )
         statuses = Counter(node["status"] for node in run_results["results"])
         assert set(statuses) <= {"success", "pass"}, (run_id, statuses)
-        assert statuses["pass"] > 50, "the data tests ran"
-        assert (story.lake / "runs" / run_id / "dbt" / "manifest.json").exists()
+        manifest = json.loads((story.lake / "runs" / run_id / "dbt" / "manifest.json").read_text())
+        data_tests = {node for node in manifest["nodes"] if node.startswith("test.")}
+        passed = {node["unique_id"] for node in run_results["results"] if node["status"] == "pass"}
+        assert len(data_tests) > 40 and passed == data_tests, "every data test ran and passed"
 
 
 def test_quarantine_is_summarized_per_run_and_reason(story):
@@ -299,6 +303,27 @@ def test_an_updated_line_moves_to_its_new_version(story):
     )[0]
     assert row["city"] == "Paysandú"
     assert row["valid_from"] == story.updated["order_date"]
+
+
+def test_a_null_fails_its_models_not_null_test_naming_the_column(story, tmp_path):
+    """One not_null test per model checks all its columns; the failure still says which
+    column holds nulls and how many (a copy of the final gold, one key nulled)."""
+    broken = tmp_path / "gold.duckdb"
+    shutil.copyfile(story.duckdb_path, broken)
+    with duckdb.connect(str(broken)) as connection:
+        connection.execute(
+            "update main.fact_sales set store_sk = null "
+            "where row_id in (select row_id from main.fact_sales order by row_id limit 2)"
+        )
+    env = {**story.env, "RUN_ID": "null-key", "DUCKDB_PATH": str(broken),
+           "DBT_TARGET_PATH": str(tmp_path / "dbt_target")}  # fmt: skip
+    result = run_dbt_task(env, "--select", "not_null_fact_sales", "not_null_dim_store")
+    assert result.returncode == 1, result.stdout
+    failures = [line for line in result.stderr.splitlines() if "dbt task FAILED" in line]
+    assert len(failures) == 1, result.stderr
+    assert "test.sales_gold.not_null_fact_sales" in failures[0]
+    assert "fact_sales.store_sk holds 2 null row(s)" in failures[0]
+    assert "PASS not_null_dim_store" in result.stdout, "the other model's test passed"
 
 
 @pytest.fixture(scope="module")
