@@ -18,6 +18,7 @@ imports anything of this project as `dbt.*`: that name belongs to dbt-core.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -217,4 +218,8 @@ def exit_now(code: int) -> None:
 
 
 if __name__ == "__main__":
+    # One short-lived build per process: without the cyclic garbage collector's passes
+    # over dbt's large object graph a build is ~0.3-0.5 s faster; what they would
+    # reclaim is ~20 MB of a ~600 MB process (1M-row benchmark, maxrss), freed at exit.
+    gc.disable()
     exit_now(run_task(sys.argv[1:], dict(os.environ)))
