@@ -1,6 +1,7 @@
 """Gold-layer benchmark: full build vs incremental build of the dbt project (local target).
 
-    .venv/bin/python -m benchmarks.gold [--rows 1000000] [--batch 10000] [--keep DIR] [--verify]
+    .venv/bin/python -m benchmarks.gold [--rows 1000000] [--batch 10000] [--rounds 1] [--keep DIR]
+                                         [--verify]
 
 Silver is built the production way: generated landing CSVs through the real Glue batch
 job (local Spark). Then, timed:
@@ -10,6 +11,8 @@ Prints both wall times, their ratio (target: incremental <= 25% of full), the ti
 rerun without new data (what any build costs), and the slowest dbt nodes of each build
 from run_results.json. --verify then rebuilds with
 --full-refresh and checks that every gold table equals the incremental result.
+--rounds N repeats the three timed builds N times, each round on a copy of the first
+silver (a shared machine is noisy), and prints the medians.
 
 The dbt processes run with compiled bytecode, as in the ECS image (pip writes .pyc
 files at install). This environment sets PYTHONDONTWRITEBYTECODE and the venv holds no
@@ -30,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -147,11 +151,96 @@ def verify_against_full_refresh(base_env: dict[str, str], lake: Path) -> None:
         raise SystemExit(1)
 
 
+@dataclass
+class Round:
+    """One round's figures: wall seconds and run_results of each timed build."""
+
+    full: float
+    incremental: float
+    rerun: float
+    full_results: dict
+    incremental_results: dict
+    rerun_results: dict
+
+    @property
+    def ratio(self) -> float:
+        return self.incremental / self.full
+
+
+def one_round(spark, args, lake: Path, base_env: dict[str, str], batch_files: list[Path]) -> Round:
+    """Full build from scratch on the first silver, the batch, incremental, rerun."""
+    from_scratch(base_env)
+    say(f"full build (from scratch), load average {load_average()}")
+    full_seconds, full_results = dbt_build(base_env, "bench-full", lake)
+    say(f"full build: {full_seconds:.1f}s; slowest: {slowest(full_results)}")
+    load_silver(spark, lake, batch_files, "bench-silver-2")
+    say(f"incremental build after {args.batch:,} new rows, load average {load_average()}")
+    incremental_seconds, incremental_results = dbt_build(base_env, "bench-incremental", lake)
+    say(f"incremental: {incremental_seconds:.1f}s; slowest: {slowest(incremental_results)}")
+    say(f"rerun without new data (the fixed cost of a build), load average {load_average()}")
+    rerun_seconds, rerun_results = dbt_build(base_env, "bench-rerun", lake)
+    say(f"rerun: {rerun_seconds:.1f}s")
+    return Round(full_seconds, incremental_seconds, rerun_seconds,
+                 full_results, incremental_results, rerun_results)  # fmt: skip
+
+
+def median_round(rounds: list[Round]) -> Round:
+    """The round whose ratio is the median (its figures stay consistent together)."""
+    return sorted(rounds, key=lambda figures: figures.ratio)[len(rounds) // 2]
+
+
+def print_figures(args, rounds: list[Round]) -> None:
+    shown = median_round(rounds)
+    print()
+    if len(rounds) > 1:
+        print(f"{len(rounds)} rounds; medians, then the figures of the round with the median ratio")
+        for label in ("full", "incremental", "rerun"):
+            walls = sorted(getattr(figures, label) for figures in rounds)
+            listed = ", ".join(f"{wall:.1f}" for wall in walls)
+            print(f"  {label:<11} median {walls[len(walls) // 2]:>5.1f} s   all {listed}")
+        ratios = sorted(figures.ratio for figures in rounds)
+        print(f"  ratio       median {ratios[len(ratios) // 2]:>5.1%}")
+    print(f"silver rows                 {args.rows:>10,}   new batch {args.batch:,}")
+    print(f"full build (wall)           {shown.full:>10.1f} s")
+    print(f"incremental build (wall)    {shown.incremental:>10.1f} s")
+    print(f"ratio incremental / full    {shown.ratio:>10.1%}   target <= {TARGET_RATIO:.0%}")
+    nodes = len(shown.rerun_results["results"])
+    print(
+        f"rerun, no new data (wall)   {shown.rerun:>10.1f} s   "
+        f"{shown.rerun / shown.full:.1%} of full, {nodes} dbt nodes"
+    )
+    builds = (("full", shown.full, shown.full_results),
+              ("incremental", shown.incremental, shown.incremental_results))  # fmt: skip
+    for label, wall, results in builds:
+        models, tests = phase_time(results, "model."), phase_time(results, "test.")
+        print(
+            f"{label:<12} dbt elapsed {results['elapsed_time']:>6.1f} s: models {models:.1f} s"
+            f", tests {tests:.1f} s"
+        )
+        print(
+            f"{'':<12} outside dbt's timer (process start, imports, parse, artifacts) "
+            f"{wall - results['elapsed_time']:.1f} s"
+        )
+    fact_full = node_time(shown.full_results, "model.sales_gold.fact_sales")
+    fact_incremental = node_time(shown.incremental_results, "model.sales_gold.fact_sales")
+    print(f"fact_sales model full       {fact_full:>10.2f} s")
+    print(f"fact_sales model incr.      {fact_incremental:>10.2f} s")
+    print(f"fact_sales ratio            {fact_incremental / fact_full:>10.1%}")
+    versions_full = phase_time(shown.full_results, "model.sales_gold.int_")
+    versions_incremental = phase_time(shown.incremental_results, "model.sales_gold.int_")
+    print(f"SCD2 version models full    {versions_full:>10.2f} s")
+    print(f"SCD2 version models incr.   {versions_incremental:>10.2f} s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="repeat full / incremental / rerun on the same silver, print medians",
+    )  # fmt: skip
     parser.add_argument(
         "--verify", action="store_true", help="then check incremental == --full-refresh"
     )
@@ -176,59 +265,26 @@ def main(argv: list[str] | None = None) -> int:
         say(f"generated {report.rows_written:,} rows in {len(report.files)} files; starting Spark")
         spark = local_spark_session(app_name="gold-benchmark")
         load_silver(spark, lake, report.files, "bench-silver-1")
-
-        base_env = {**python_env(work), **env}
-        warm_up_seconds, _results = dbt_build(base_env, "bench-warm-up", lake)
-        say(f"untimed warm-up full build (fills the bytecode cache): {warm_up_seconds:.1f}s")
-        from_scratch(env)
-        say(f"full build (from scratch), load average {load_average()}")
-        full_seconds, full_results = dbt_build(base_env, "bench-full", lake)
-        say(f"full build: {full_seconds:.1f}s; slowest: {slowest(full_results)}")
-
         batch = write_dataset(
             work / "landing-2", rows=args.batch, files=1, seed=2027, date_format="iso",
             changes=True, start_date=date(2016, 1, 1), days=31, first_row_id=report.next_row_id,
         )  # fmt: skip
-        load_silver(spark, lake, batch.files, "bench-silver-2")
 
-        say(f"incremental build after {args.batch:,} new rows, load average {load_average()}")
-        incremental_seconds, incremental_results = dbt_build(base_env, "bench-incremental", lake)
-        say(f"incremental: {incremental_seconds:.1f}s; slowest: {slowest(incremental_results)}")
-        say(f"rerun without new data (the fixed cost of a build), load average {load_average()}")
-        rerun_seconds, rerun_results = dbt_build(base_env, "bench-rerun", lake)
-
-        ratio = incremental_seconds / full_seconds
-        fact_full = node_time(full_results, "model.sales_gold.fact_sales")
-        fact_incremental = node_time(incremental_results, "model.sales_gold.fact_sales")
-        print()
-        print(f"silver rows                 {args.rows:>10,}   new batch {args.batch:,}")
-        print(f"full build (wall)           {full_seconds:>10.1f} s")
-        print(f"incremental build (wall)    {incremental_seconds:>10.1f} s")
-        print(f"ratio incremental / full    {ratio:>10.1%}   target <= {TARGET_RATIO:.0%}")
-        nodes = len(rerun_results["results"])
-        print(
-            f"rerun, no new data (wall)   {rerun_seconds:>10.1f} s   "
-            f"{rerun_seconds / full_seconds:.1%} of full, {nodes} dbt nodes"
-        )
-        builds = (("full", full_seconds, full_results),
-                  ("incremental", incremental_seconds, incremental_results))  # fmt: skip
-        for label, wall, results in builds:
-            models, tests = phase_time(results, "model."), phase_time(results, "test.")
-            print(
-                f"{label:<12} dbt elapsed {results['elapsed_time']:>6.1f} s: models {models:.1f} s"
-                f", tests {tests:.1f} s"
-            )
-            print(
-                f"{'':<12} outside dbt's timer (process start, imports, parse, artifacts) "
-                f"{wall - results['elapsed_time']:.1f} s"
-            )
-        print(f"fact_sales model full       {fact_full:>10.2f} s")
-        print(f"fact_sales model incr.      {fact_incremental:>10.2f} s")
-        print(f"fact_sales ratio            {fact_incremental / fact_full:>10.1%}")
-        versions_full = phase_time(full_results, "model.sales_gold.int_")
-        versions_incremental = phase_time(incremental_results, "model.sales_gold.int_")
-        print(f"SCD2 version models full    {versions_full:>10.2f} s")
-        print(f"SCD2 version models incr.   {versions_incremental:>10.2f} s")
+        base_env = {**python_env(work), **env}
+        warm_up_seconds, _results = dbt_build(base_env, "bench-warm-up", lake)
+        say(f"untimed warm-up full build (fills the bytecode cache): {warm_up_seconds:.1f}s")
+        first_silver = work / "silver-after-first-load"
+        if args.rounds > 1:
+            shutil.copytree(lake / "silver", first_silver)
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            if number > 1:  # the first silver again, in a new folder (Spark caches Delta logs)
+                lake = work / f"round-{number}" / "s3" / "lake-bucket"
+                shutil.copytree(first_silver, lake / "silver")
+                base_env = {**base_env, "LAKE_URI": lake.as_uri()}
+            say(f"round {number} of {args.rounds}")
+            rounds.append(one_round(spark, args, lake, base_env, batch.files))
+        print_figures(args, rounds)
         spark.stop()
         if args.verify:
             verify_against_full_refresh(base_env, lake)
