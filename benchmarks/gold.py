@@ -15,9 +15,9 @@ from run_results.json. --verify then rebuilds with
 silver (a shared machine is noisy), and prints the medians.
 
 The dbt processes run with compiled bytecode, as in the ECS image (pip writes .pyc
-files at install). This environment sets PYTHONDONTWRITEBYTECODE and the venv holds no
-.pyc files, so every dbt process would otherwise compile dbt-core, pyarrow and friends
-from source (~1,400 modules, 1.5-2 s per process). The benchmark keeps the bytecode in
+files at install). This environment sets PYTHONDONTWRITEBYTECODE, so a venv without
+.pyc files would make every dbt process compile dbt-core, pyarrow and friends from
+source (~1,400 modules, 1.5-2 s per process). The benchmark keeps the bytecode in
 a cache of its own (PYTHONPYCACHEPREFIX), filled by an untimed first full build; the
 timed full build then starts from scratch again (new DuckDB file, new target folder, so
 a full parse), with the bytecode the image would have.
