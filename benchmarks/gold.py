@@ -1,6 +1,6 @@
 """Gold-layer benchmark: full build vs incremental build of the dbt project (local target).
 
-    .venv/bin/python -m benchmarks.gold [--rows 1000000] [--batch 10000] [--rounds 1] [--keep DIR]
+    .venv/bin/python -m benchmarks.gold [--rows 1000000] [--batch 10000] [--rounds 3] [--keep DIR]
                                          [--verify]
 
 Silver is built the production way: generated landing CSVs through the real Glue batch
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     parser.add_argument(
-        "--rounds", type=int, default=1,
+        "--rounds", type=int, default=3,
         help="repeat full / incremental / rerun on the same silver, print medians",
     )  # fmt: skip
     parser.add_argument(
