@@ -119,7 +119,10 @@ def _decide(
     """Classify every valid event against silver, materialized before the MERGE moves
     silver; returns (classified, outcome -> count, source -> lines)."""
     valid = checked.where(F.size("reason_codes") == 0)
-    low, high = valid.agg(F.min("row_id"), F.max("row_id")).first()
+    low, high, count = valid.agg(F.min("row_id"), F.max("row_id"), F.count(F.lit(1))).first()
+    # Range-partitioned once: the ranking window needs rows clustered by row_id, and the
+    # written files then cover row_id ranges (MERGE pruning) without another shuffle.
+    valid = valid.repartitionByRange(delta_tables.range_partitions(count), "row_id")
     silver = None  # nothing stored in the events' row_id range: every row is new
     if low is not None and delta_tables.holds_row_ids(spark, sales_path, low, high):
         silver = (
@@ -169,13 +172,16 @@ def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held:
     mark = time.monotonic()
     writes = sum(outcomes.get(o, 0) for o in events.WRITE_OUTCOMES)
     if writes:
+        # Still range-partitioned by row_id and sorted within partitions (the window).
         rows = classified.where(F.col("outcome").isin(*events.WRITE_OUTCOMES))
-        rows = delta_tables.clustered_by_row_id(rows.select(*events.sales_columns()), writes)
-        merge_stream_sales(spark, paths["sales"], rows, row_id_range)
+        rows = rows.select(*events.sales_columns())
+        with delta_tables.source_not_materialized(spark):  # `classified` is cached
+            merge_stream_sales(spark, paths["sales"], rows, row_id_range)
     if outcomes.get("quarantined"):
-        delta_tables.merge_quarantine(
-            spark, paths["quarantine"], _quarantine_rows(checked), [s.uri for s in sources]
-        )
+        with delta_tables.source_not_materialized(spark):  # `checked` is cached
+            delta_tables.merge_quarantine(
+                spark, paths["quarantine"], _quarantine_rows(checked), [s.uri for s in sources]
+            )
     metrics.timings_seconds["merge"] = time.monotonic() - mark
     return outcomes, per_source
 
