@@ -122,17 +122,6 @@ def range_partitions(row_count: int) -> int:
     return max(1, math.ceil(row_count / ROWS_PER_FILE))
 
 
-def clustered_by_row_id(rows, row_count: int):
-    """Range-partition and sort by row_id so each written file covers one row_id range.
-
-    Files then carry tight min/max stats: a later MERGE skips files outside the
-    incoming row_id range and rewrites only the few files holding updated rows.
-    """
-    return rows.repartitionByRange(range_partitions(row_count), "row_id").sortWithinPartitions(
-        "row_id"
-    )
-
-
 @contextmanager
 def source_not_materialized(spark):
     """MERGE without Delta's defensive copy of the source, for sources the caller cached.
