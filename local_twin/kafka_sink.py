@@ -26,7 +26,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,7 +105,6 @@ class LocalS3Sink:
         self.stats = SinkStats()
         self._open: dict[int, _OpenFile] = {}
         self._eof: set[int] = set()
-        self._next_offset: dict[int, int] = {}  # per partition: the offset to read next
         self._consumer = Consumer({
             "bootstrap.servers": bootstrap_servers,
             "group.id": group_id,
@@ -139,8 +137,6 @@ class LocalS3Sink:
             [TopicPartition(topic, p) for p in partitions], timeout=10
         )
         self._consumer.assign(committed)  # OFFSET_INVALID -> auto.offset.reset=earliest
-        # Where reading starts (OFFSET_INVALID, negative: the partition's earliest offset).
-        self._next_offset = {tp.partition: tp.offset for tp in committed if tp.offset >= 0}
         return partitions
 
     # -- the loop ---------------------------------------------------------------------------
@@ -157,56 +153,25 @@ class LocalS3Sink:
                     continue
                 raise SinkError(f"consumer error on {self.settings.topic}: {error.str()}")
             self._eof.discard(message.partition())
-            self._next_offset[message.partition()] = message.offset() + 1
             self._add(message)
             read += 1
         self.stats.records += read
         self._rotate_on_schedule(_wall_ms())
         return read
 
-    def run(
-        self,
-        *,
-        idle_s: float = 2.0,
-        max_seconds: float = 600.0,
-        production_over: threading.Event | None = None,
-    ) -> SinkStats:
-        """Poll until every partition is at its end and no file is open (or idle/timeout).
-
-        With `production_over`, run alongside a producer, as the connector does: keep
-        polling until the event is set, then until every partition is read up to the
-        end the producer left (its high watermark) and no file is open.
-        """
+    def run(self, *, idle_s: float = 2.0, max_seconds: float = 600.0) -> SinkStats:
+        """Poll until every partition is at its end and no file is open (or idle/timeout)."""
         deadline = time.monotonic() + max_seconds
         last_record = time.monotonic()
-        ends: dict[int, tuple[int, int]] | None = None
         while time.monotonic() < deadline:
             if self.poll():
                 last_record = time.monotonic()
-            if production_over is not None:
-                if not production_over.is_set():  # a slow producer is not an idle topic,
-                    last_record = time.monotonic()  # and the time limit counts from its end
-                    deadline = last_record + max_seconds
-                    continue
-                ends = ends if ends is not None else self._watermarks()
-                drained = not self._open and all(
-                    self._next_offset.get(p, low) >= high for p, (low, high) in ends.items()
-                )
-            else:
-                drained = self._eof.issuperset(self._partitions) and not self._open
+            drained = self._eof.issuperset(self._partitions) and not self._open
             idle = time.monotonic() - last_record > idle_s
             waiting_forever = self.settings.rotate_schedule_interval_ms <= 0
             if drained or (idle and (not self._open or waiting_forever)):
                 break
         return self.stats
-
-    def _watermarks(self) -> dict[int, tuple[int, int]]:
-        """(earliest, end) offset of every partition, as the broker has them now."""
-        topic = self.settings.topic
-        return {
-            p: self._consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            for p in self._partitions
-        }
 
     def close(self) -> None:
         """Stop like a connector task: open files are dropped, their records re-read later."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,31 +93,6 @@ def next_row_id(workspace: Workspace, settings: SinkSettings) -> int:
     return STREAM_ROW_ID_BASE + 10 * sum(offset_bases(workspace, settings).values())
 
 
-class _SinkThread:
-    """The local sink running beside the producer; `finish` waits for it to drain what
-    was produced, stops it, and re-raises its error (a failed connector task)."""
-
-    def __init__(self, sink: LocalS3Sink) -> None:
-        self._sink = sink
-        self._production_over = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="local-s3-sink", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._sink.run(idle_s=2.0, production_over=self._production_over)
-        except BaseException as exc:  # handed to the caller by finish()
-            self._error = exc
-
-    def finish(self) -> None:
-        self._production_over.set()
-        self._thread.join()
-        self._sink.close()
-        if self._error is not None:
-            raise self._error
-
-
 def stream_events(
     twin,
     *,
@@ -139,6 +113,22 @@ def stream_events(
     kafka = MockKafka()
     try:
         producer = connect(producer_config(kafka.bootstrap_servers), settings.topic)
+        progress(f"producing {events:,} events to {settings.topic} (mock Kafka)")
+        started = time.time()
+        report = produce_events(
+            producer,
+            settings.topic,
+            generate_events(
+                events, seed=seed, mix=mix, first_row_id=next_row_id(workspace, settings)
+            ),
+            rate=rate,
+            progress=lambda n: progress(f"  produced {n:,}/{events:,}"),
+        )
+        run.last_event_produced_at = time.time()
+        run.produce_seconds = run.last_event_produced_at - started
+        run.delivered = report.delivered
+        if report.failed:
+            raise RuntimeError(f"{report.failed} event(s) not delivered: {report.errors[:3]}")
 
         def announce(obj: SinkObject) -> None:
             twin.put_raw_object(obj.key, obj.path.read_bytes())
@@ -146,7 +136,6 @@ def stream_events(
             if len(run.objects) % 10 == 1:
                 progress(f"  sink wrote {obj.key} ({obj.records} events)")
 
-        # The sink consumes while events are produced, as MSK Connect does.
         sink = LocalS3Sink(
             kafka.bootstrap_servers,
             workspace.bucket_path(RAW_BUCKET),
@@ -155,26 +144,10 @@ def stream_events(
             on_object=announce,
             offset_base=bases,
         )
-        sink_thread = _SinkThread(sink)
-        progress(f"producing {events:,} events to {settings.topic} (mock Kafka)")
-        started = time.time()
         try:
-            report = produce_events(
-                producer,
-                settings.topic,
-                generate_events(
-                    events, seed=seed, mix=mix, first_row_id=next_row_id(workspace, settings)
-                ),
-                rate=rate,
-                progress=lambda n: progress(f"  produced {n:,}/{events:,}"),
-            )
-            run.last_event_produced_at = time.time()
-            run.produce_seconds = run.last_event_produced_at - started
+            sink.run(idle_s=2.0)
         finally:
-            sink_thread.finish()  # drains what was produced, then stops the sink
-        run.delivered = report.delivered
-        if report.failed:
-            raise RuntimeError(f"{report.failed} event(s) not delivered: {report.errors[:3]}")
+            sink.close()
         run.sink_seconds = time.time() - run.last_event_produced_at
         progress(f"sink wrote {len(run.objects)} file(s) under topics/{settings.topic}/")
     finally:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
@@ -160,36 +158,3 @@ def test_non_json_record_stops_the_sink_like_the_connector(kafka_bootstrap, tmp_
     with pytest.raises(SinkError, match=r"sink-bad\[0\]@0 is not JSON"):
         sink.run(idle_s=2)
     sink.close()
-
-
-def test_alongside_a_producer_the_sink_drains_exactly_what_was_produced(kafka_bootstrap, tmp_path):
-    """As MSK Connect does, the sink consumes while events are still produced; once told
-    production is over it stops at the end the producer left, with every event in a file
-    once and no file left open (the twin's `stream` runs it this way)."""
-    settings = default_sink_settings(
-        topic="sink-alongside", flush_size=40, rotate_schedule_interval_ms=300
-    )
-    producer = connect(producer_config(kafka_bootstrap), settings.topic)
-    sink = LocalS3Sink(kafka_bootstrap, tmp_path / "raw", settings=settings, group_id="g-along")
-    production_over = threading.Event()
-    result = {}
-    worker = threading.Thread(
-        target=lambda: result.update(stats=sink.run(idle_s=5, production_over=production_over))
-    )
-    worker.start()
-    events = list(generate_events(150, seed=9))
-    for start in range(0, len(events), 50):  # three bursts, the sink reading in between
-        if start:
-            time.sleep(0.4)
-        produce_events(producer, settings.topic, events[start : start + 50])
-    production_over.set()  # at once: the last burst is still to be read and written
-    worker.join(timeout=30)
-    sink.close()
-
-    assert not worker.is_alive()
-    stats = result["stats"]
-    written = [
-        json.loads(x)["event_id"] for o in stats.objects for x in o.path.read_text().splitlines()
-    ]
-    assert stats.records == 150
-    assert sorted(written) == sorted(e["event_id"] for e in events)  # each once
