@@ -79,7 +79,7 @@ def _with_lineage(rows: DataFrame, versions: dict, run_id: str, started: str) ->
     return rows.select(
         "*",
         _lookup(versions, "source_uri").cast("string").alias("source_version"),
-        F.col("line_number").cast("bigint").alias("source_line"),
+        F.col("line_number").alias("source_line"),
         F.lit("stream").alias("source_kind"),
         F.lit(run_id).alias("run_id"),
         F.lit(started).cast("timestamp").alias("ingested_at"),
@@ -93,7 +93,7 @@ def _quarantine_rows(checked: DataFrame) -> DataFrame:
         "source_uri",
         "source_version",
         "source_kind",
-        F.col("line_number").cast("bigint").alias("line_number"),
+        "line_number",
         "raw_record",
         "reason_codes",
         "reason_detail",

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from sales_lake.bronze_csv import ParsedFile, parse_file
 from sales_lake.conform import ARROW_FIELDS, conform_in_chunks
-from sales_lake.schema import BUSINESS_COLUMNS
+from sales_lake.schema import BUSINESS_COLUMNS, ddl
 from sales_lake.uris import normalize, spark_uri
 
 ARROW_SCHEMA = pa.schema(
@@ -40,7 +40,7 @@ ARROW_SCHEMA = pa.schema(
 PARSED_SCHEMA = ", ".join(
     [
         "row_kind STRING, source_index INT, line_number BIGINT, raw_record STRING",
-        *[f"{name} {type_}" for name, type_, _ in BUSINESS_COLUMNS],
+        ddl(BUSINESS_COLUMNS, not_null=False),
         "reason_codes ARRAY<STRING>, reason_detail STRING, file_summary STRING",
     ]
 )

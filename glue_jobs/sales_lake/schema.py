@@ -88,8 +88,12 @@ ENUMERATIONS: dict[str, frozenset[str]] = {
 }
 
 
-def ddl(columns: tuple[tuple[str, str, bool], ...]) -> str:
-    """Spark DDL for a column list, e.g. for `spark.createDataFrame(rows, ddl(...))`."""
+def ddl(columns: tuple[tuple[str, str, bool], ...], *, not_null: bool = True) -> str:
+    """Spark DDL for a column list, e.g. for `spark.createDataFrame(rows, ddl(...))`.
+
+    `not_null=False` leaves every column nullable: the loaders' typed rows hold NULL
+    wherever a rejected record's value did not parse."""
     return ", ".join(
-        f"{name} {type_}{'' if nullable else ' NOT NULL'}" for name, type_, nullable in columns
+        f"{name} {type_}{'' if nullable or not not_null else ' NOT NULL'}"
+        for name, type_, nullable in columns
     )

@@ -20,8 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from sales_lake import delta_tables, uris
 from sales_lake.bronze_reader import escape_glob
 from sales_lake.event_conform import conform_events, split_lines
-from sales_lake.schema import BUSINESS_COLUMNS
-from sales_lake.uris import normalize
+from sales_lake.schema import BUSINESS_COLUMNS, ddl
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def present_sources(sources: list[Source]) -> tuple[list[Source], list[dict]]:
 EVENT_ROWS_SCHEMA = ", ".join(
     [
         "source_uri STRING, line_number BIGINT, raw_record STRING",
-        *[f"{name} {type_}" for name, type_, _ in BUSINESS_COLUMNS],
+        ddl(BUSINESS_COLUMNS, not_null=False),
         "event_id STRING, event_time TIMESTAMP, is_deleted BOOLEAN",
         "reason_codes ARRAY<STRING>, reason_detail STRING",
     ]
@@ -96,7 +95,7 @@ def event_batches(
             size = len(lines)
             yield pa.RecordBatch.from_pydict(
                 {
-                    "source_uri": pa.array([uri_by_path[normalize(path)]] * size, pa.string()),
+                    "source_uri": pa.array([uri_by_path[uris.normalize(path)]] * size, pa.string()),
                     "line_number": numbers,
                     "raw_record": pc.if_else(typed.valid, None, lines),
                     **typed.columns,
@@ -111,7 +110,7 @@ def read_events(spark: SparkSession, sources: list[Source]) -> DataFrame:
     in the task that reads the file (`event_conform`); source_uri as listed in the run."""
     if not sources:
         return spark.createDataFrame([], EVENT_ROWS_SCHEMA)
-    uri_by_path = {normalize(s.uri): s.uri for s in sources}
+    uri_by_path = {uris.normalize(s.uri): s.uri for s in sources}
     files = spark.read.format("binaryFile").load([escape_glob(s.uri) for s in sources])
     return files.select("path", "content").mapInArrow(
         partial(event_batches, uri_by_path=uri_by_path), EVENT_ROWS_SCHEMA
