@@ -16,7 +16,7 @@ from constructs import IConstruct
 from cdk.storage import (
     BATCH_LANDING_PREFIX,
     MANIFESTS_PREFIX,
-    RUN_METRICS_FILE,
+    RUN_SUMMARY_FILE,
     RUNS_PREFIX,
     SILVER_PREFIX,
     STREAM_TOPICS_PREFIX,
@@ -71,15 +71,16 @@ def _storage_prefix_wildcards(stack: SalesPipelineStack) -> None:
                      "Delta tables under silver/ are written, compacted and vacuumed by the "
                      "Glue job; Delta names its data and log files itself.")
     _object_wildcard(glue_role, lake, f"{RUNS_PREFIX}*",
-                     "The Glue job writes runs/<run_id>/metrics.json for each run id.")
+                     "The Glue job writes runs/<run_id>/metrics.json and summary.json for each run "
+                     "id.")
     _object_wildcard(stack.warehouse.task_definition.task_role, lake, f"{RUNS_PREFIX}*",
                      "The dbt task stores its artifacts under runs/<run_id>/dbt/ for each run.")
     _object_wildcard(stack.warehouse.snowflake_role, lake, f"{SILVER_PREFIX}*",
                      "Snowflake Delta Direct reads the silver Delta tables (data and log "
                      "files) under silver/ only.")
     _object_wildcard(stack.orchestration.state_machine.role, lake,
-                     f"{RUNS_PREFIX}*/{RUN_METRICS_FILE}",
-                     "The quality gate reads runs/<run_id>/metrics.json of its own run only.")
+                     f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}",
+                     "The quality gate reads runs/<run_id>/summary.json of its own run only.")
     _object_wildcard(stack.ingestion.function.role, lake, f"{MANIFESTS_PREFIX}*",
                      "The trigger writes manifests/<run_id>.json for each coalesced execution.")
 

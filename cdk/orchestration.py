@@ -24,7 +24,7 @@ from cdk import asl
 from cdk.config import PipelineConfig
 from cdk.monitoring import Monitoring
 from cdk.processing import Processing
-from cdk.storage import RUN_METRICS_FILE, RUNS_PREFIX, Storage
+from cdk.storage import RUN_SUMMARY_FILE, RUNS_PREFIX, Storage
 from cdk.warehouse import Warehouse
 
 PIPELINE_DEFINITION = Path("step_functions") / "pipeline.asl.json"
@@ -235,9 +235,9 @@ class Orchestration(Construct):
         bucket = self._storage.lake_bucket
         reads = {"getObject": "s3:GetObject", "headObject": "s3:GetObject"}
         if integration.action in reads:
-            # The quality gate reads runs/<run_id>/metrics.json and nothing else.
+            # The quality gate reads the bounded runs/<run_id>/summary.json and nothing else.
             self._allow(integration, "RunMetrics", [reads[integration.action]],
-                        [bucket.arn_for_objects(f"{RUNS_PREFIX}*/{RUN_METRICS_FILE}")])
+                        [bucket.arn_for_objects(f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}")])
             self._storage.data_key.grant(self.state_machine, "kms:Decrypt")
         elif integration.action in ("listObjectsV2", "listObjects"):
             self._allow(

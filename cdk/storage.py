@@ -23,7 +23,8 @@ STREAM_TOPICS_PREFIX = "topics/"
 SILVER_PREFIX = "silver/"
 RUNS_PREFIX = "runs/"
 MANIFESTS_PREFIX = "manifests/"
-RUN_METRICS_FILE = "metrics.json"  # runs/<run_id>/metrics.json
+RUN_METRICS_FILE = "metrics.json"  # runs/<run_id>/metrics.json, the full record
+RUN_SUMMARY_FILE = "summary.json"  # runs/<run_id>/summary.json, what the state machine reads
 
 ACCESS_LOG_RETENTION_DAYS = 365
 NONCURRENT_VERSION_RETENTION_DAYS = 30

@@ -203,8 +203,7 @@ def run_batch(spark, args: dict) -> dict:
     }
     metrics.finished_at = _now().isoformat(timespec="seconds")
     metrics.timings_seconds["total"] = time.monotonic() - clock
-    uris.write_text(uris.join(lake_uri, "runs", metrics.run_id, "metrics.json"), metrics.to_json())
-    return metrics.as_dict()
+    return metrics.write(lake_uri)
 
 
 def _glue_args(argv: list[str]) -> dict:

@@ -216,15 +216,9 @@ def run_stream(spark: SparkSession, args: dict[str, str]) -> dict:
     }
     metrics.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     metrics.timings_seconds["total"] = time.monotonic() - clock
-    metrics.check_conservation()
-    record = {
-        **metrics.as_dict(),
-        "event_outcomes": {k: outcomes.get(k, 0) for k in events.OUTCOME_COUNT},
-    }
-    uris.write_text(
-        uris.join(lake_uri, "runs", run_id, "metrics.json"), json.dumps(record, indent=2) + "\n"
+    return metrics.write(
+        lake_uri, event_outcomes={k: outcomes.get(k, 0) for k in events.OUTCOME_COUNT}
     )
-    return record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import time
 from collections import defaultdict
 
 import boto3
+from sales_lake.run_metrics import METRICS_FILE, SUMMARY_FILE
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
@@ -98,15 +99,18 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
             getattr(job, GLUE_JOB_ENTRY)(spark, args)
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
-        metrics = workspace.run_metrics_path(run_id)
-        if not metrics.exists():
-            raise RuntimeError(
-                f"{job_module}.{GLUE_JOB_ENTRY} finished without writing {metrics}; the state "
-                "machine reads it for the data-quality gate (docs/contracts.md, run metrics)."
-            )
-        _s3().put_object(
-            Bucket=LAKE_BUCKET, Key=f"runs/{run_id}/metrics.json", Body=metrics.read_bytes()
-        )
+        # The job wrote the run record into the workspace lake; mirror it into moto's S3,
+        # where the state machine reads the summary.
+        for name in (METRICS_FILE, SUMMARY_FILE):
+            key = f"runs/{run_id}/{name}"
+            written = workspace.object_path(LAKE_BUCKET, key)
+            if not written.exists():
+                raise RuntimeError(
+                    f"{job_module}.{GLUE_JOB_ENTRY} finished without writing {written}; the "
+                    "state machine reads the run summary for the data-quality gate "
+                    "(docs/contracts.md, run metrics)."
+                )
+            _s3().put_object(Bucket=LAKE_BUCKET, Key=key, Body=written.read_bytes())
 
     return run
 

@@ -1,8 +1,13 @@
-"""The run metrics record (`runs/<run_id>/metrics.json`, shape in docs/contracts.md).
+"""The run metrics record (`runs/<run_id>/metrics.json`) and its bounded summary
+(`runs/<run_id>/summary.json`); shapes in docs/contracts.md.
 
-The state machine's data-quality gate and the CLI read it; it is written last, so
-its presence marks a complete run. Conservation is checked before it is written:
-a record that does not add up is a bug, and the job fails rather than lie.
+The full record lists every source object, so it grows with the run: the CLI and
+people read it. The state machine reads only the summary, whose size does not depend
+on the number of objects: Step Functions fails an execution whose state exceeds
+256 KiB (`States.DataLimitExceeded`, which no Catch handles), and a 10,000-object
+run's full record is megabytes. The summary is written last, so its presence marks a
+complete run. Conservation is checked before anything is written: a record that does
+not add up is a bug, and the job fails rather than lie.
 """
 
 from __future__ import annotations
@@ -10,7 +15,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sales_lake import uris
+
 COUNT_KEYS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
+METRICS_FILE = "metrics.json"
+SUMMARY_FILE = "summary.json"
+# The summary names this many rejected files, each string cut to SUMMARY_TEXT_LIMIT
+# characters: at most ~10 KiB whatever the run (the state machine's limit is 256 KiB).
+SUMMARY_REJECTED_FILES = 10
+SUMMARY_TEXT_LIMIT = 300
 
 
 class ConservationError(AssertionError):
@@ -57,6 +70,40 @@ class RunMetrics:
             "finished_at": self.finished_at,
         }
 
-    def to_json(self) -> str:
+    def write(self, lake_uri: str, **extra) -> dict:
+        """Check conservation, write the record (with `extra` fields) and its summary."""
         self.check_conservation()
-        return json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n"
+        record = {**self.as_dict(), **extra}
+        write_run_record(lake_uri, record)
+        return record
+
+
+def _cut(text: object) -> object:
+    if isinstance(text, str) and len(text) > SUMMARY_TEXT_LIMIT:
+        return text[: SUMMARY_TEXT_LIMIT - 1] + "…"
+    return text
+
+
+def summary_of(record: dict) -> dict:
+    """The bounded part of a full metrics record that the state machine reads."""
+    rejected = record.get("rejected_files") or []
+    return {
+        "run_id": record["run_id"],
+        "job": record.get("job"),
+        "counts": dict(record["counts"]),
+        "quarantine_ratio": record["quarantine_ratio"],
+        "rejected_file_count": len(rejected),
+        "rejected_files": [
+            {key: _cut(entry.get(key)) for key in ("uri", "reason", "detail")}
+            for entry in rejected[:SUMMARY_REJECTED_FILES]
+        ],
+        "delta_versions": dict(record.get("delta_versions") or {}),
+    }
+
+
+def write_run_record(lake_uri: str, record: dict) -> None:
+    """Write metrics.json, then summary.json (last: its presence marks a complete run)."""
+    run_dir = uris.join(lake_uri, "runs", record["run_id"])
+    uris.write_text(uris.join(run_dir, METRICS_FILE), json.dumps(record, indent=2) + "\n")
+    summary = json.dumps(summary_of(record), indent=2) + "\n"
+    uris.write_text(uris.join(run_dir, SUMMARY_FILE), summary)
