@@ -246,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    from sales_lake.local_spark import local_spark_session
+
     from local_twin.sample_data import write_dataset
-    from local_twin.spark import local_spark_session
 
     with tempfile.TemporaryDirectory(prefix="gold-bench-") as temporary:
         work = args.keep or Path(temporary)

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say("starting the JVM (local Spark + Delta) ...")
     started = time.perf_counter()
-    from local_twin.spark import local_spark_session
+    from sales_lake.local_spark import local_spark_session
 
     spark = local_spark_session(app_name="bench-silver")
     spark.range(1).count()

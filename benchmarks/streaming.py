@@ -23,10 +23,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from sales_lake.local_spark import local_spark_session
 from sales_lake.schema import CANONICAL_HEADER, snake_case
 
 from local_twin.progress import Progress
-from local_twin.spark import local_spark_session
 from local_twin.streaming import stream_events
 from local_twin.twin import Twin
 from local_twin.workspace import Workspace

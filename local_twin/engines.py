@@ -91,7 +91,7 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
         args = localise_glue_arguments(arguments, workspace)
         run_id = args["run_id"]
         try:
-            from local_twin.spark import local_spark_session
+            from sales_lake.local_spark import local_spark_session
 
             job = importlib.import_module(job_module)
             spark = local_spark_session()  # first call starts the JVM (Glue's start-up)

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-JARS_DIR = Path(os.environ.get("SALES_PIPELINE_JARS", REPO_ROOT / ".cache" / "jars"))
 GLUE_JOBS_DIR = REPO_ROOT / "glue_jobs"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 STEP_FUNCTIONS_DIR = REPO_ROOT / "step_functions"

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def spark():
-    from local_twin.spark import local_spark_session
+    from sales_lake.local_spark import local_spark_session
 
     session = local_spark_session(app_name="sales-pipeline-tests")
     yield session

@@ -1,8 +1,8 @@
 """The Spark session a job script runs on, wherever it runs.
 
 On Glue it is GlueContext's session (Delta comes from `--datalake-formats delta`);
-elsewhere it is the project's one local factory. `local_twin` is imported only in that
-branch: Glue receives the job script and this library, nothing else.
+elsewhere it is the library's one local factory (local_spark.py), imported only in
+that branch.
 """
 
 from __future__ import annotations
@@ -22,6 +22,6 @@ def job_spark_session(app_name: str):
         from pyspark.context import SparkContext
 
         return GlueContext(SparkContext.getOrCreate()).spark_session
-    from local_twin.spark import local_spark_session
+    from sales_lake.local_spark import local_spark_session
 
     return local_spark_session(app_name=app_name)

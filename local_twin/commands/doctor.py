@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 
+from sales_lake.local_spark import SparkSetupError, delta_jars
+
 from local_twin.paths import DEFAULT_WORKSPACE, REPO_ROOT, SAMPLE_DATA_DIR
-from local_twin.spark import SparkSetupError, delta_jars
 
 
 def _java() -> tuple[bool, str]:

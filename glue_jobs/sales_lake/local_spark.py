@@ -1,9 +1,11 @@
-"""The one local Spark session factory used by the local twin, the Glue jobs'
-local mode and the tests.
+"""The one local Spark session factory: the jobs' local mode, the local twin, the tests
+and the benchmarks all use it.
 
 It mirrors Glue 5.0 (Spark 3.5, Delta 3.3) but is sized for a 2-core laptop,
 never opens the UI or a public port, and loads Delta from jars resolved once
-at set-up (`scripts/setup.sh`), so a session never downloads anything.
+at set-up (`scripts/setup.sh`), so a session never downloads anything. It lives in
+the library because the jobs need it when they run outside Glue; on Glue it is never
+imported (see job_session.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from local_twin.paths import JARS_DIR
+# The checkout's jar cache (this file is glue_jobs/sales_lake/local_spark.py), unless
+# SALES_PIPELINE_JARS points elsewhere.
+JARS_DIR = Path(
+    os.environ.get("SALES_PIPELINE_JARS", Path(__file__).resolve().parents[2] / ".cache" / "jars")
+)
 
 _DELTA_JARS = ("delta-spark_2.12", "delta-storage")
 
