@@ -18,7 +18,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from local_twin.sample_data import FAULT_KINDS, write_dataset
+from sales_data_generator import FAULT_KINDS, write_dataset
 
 MIXED_FAULTS = dict.fromkeys(FAULT_KINDS, 0.0005)  # 0.55% of rows, every kind
 

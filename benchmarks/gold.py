@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sales_lake.local_spark import local_spark_session
 
-    from local_twin.sample_data import write_dataset
+    from sales_data_generator import write_dataset
 
     with tempfile.TemporaryDirectory(prefix="gold-bench-") as temporary:
         work = args.keep or Path(temporary)

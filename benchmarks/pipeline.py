@@ -20,9 +20,9 @@ from pathlib import Path
 
 from local_twin.paths import SAMPLE_DATA_DIR
 from local_twin.progress import Progress
-from local_twin.sample_data import write_dataset
 from local_twin.twin import INPUT_SUFFIXES, Twin
 from local_twin.workspace import Workspace
+from sales_data_generator import write_dataset
 
 
 def sample_files(scratch: Path) -> list[Path]:

@@ -39,7 +39,7 @@ def say(message: str) -> None:
 
 def dataset(rows: int, **options) -> tuple[Path, int]:
     """Generate (or reuse) one landing file; returns (file, next_row_id)."""
-    from local_twin.sample_data import write_dataset
+    from sales_data_generator import write_dataset
 
     key = "-".join(f"{k}={v}" for k, v in sorted(options.items()))
     out = WORK / "data" / f"rows-{rows}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"

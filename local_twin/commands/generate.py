@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import date
 
-from local_twin.sample_data import (
+from sales_data_generator import (
     DATE_FORMATS,
     ENCODINGS,
     FAULT_KINDS,

@@ -16,7 +16,7 @@ class GlueSilverFeed:
     """Generated CSVs -> the real batch job; stream changes -> a Delta MERGE."""
 
     def __init__(self, spark, lake: Path, work: Path, *, rows: int, seed: int):
-        from local_twin.sample_data import write_dataset
+        from sales_data_generator import write_dataset
 
         self.spark, self.lake, self.work = spark, lake, work
         report = write_dataset(

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from glue_jobs import batch_to_silver
-from local_twin.sample_data import FAULT_KINDS, write_dataset
+from sales_data_generator import FAULT_KINDS, write_dataset
 
 pytestmark = pytest.mark.spark
 

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from local_twin.sample_data.faults import Injection
-from local_twin.sample_data.orders import OrderStream
+from sales_data_generator.faults import Injection
+from sales_data_generator.orders import OrderStream
 
 FAULTS_SIDECAR = "faults.jsonl"
 CHANGES_SIDECAR = "changes.jsonl"

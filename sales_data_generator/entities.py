@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from local_twin.sample_data.reference import (
+from sales_data_generator.reference import (
     FIRST_NAMES,
     LAST_NAMES,
     LOCATIONS_BY_MARKET,

@@ -13,8 +13,8 @@ from datetime import date, datetime
 import pytest
 from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
 
-from local_twin.sample_data import FAULT_KINDS, write_dataset
-from local_twin.sample_data.reading import csv_fields, physical_lines
+from sales_data_generator import FAULT_KINDS, write_dataset
+from sales_data_generator.reading import csv_fields, physical_lines
 
 ROWS, RATE = 3_000, 0.02
 COL = {name: i for i, name in enumerate(CANONICAL_HEADER)}

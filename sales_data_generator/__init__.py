@@ -1,6 +1,6 @@
 """Sample-data generator: Global Superstore-style sales CSVs, realistic, faulty on request.
 
-    from local_twin.sample_data import write_dataset
+    from sales_data_generator import write_dataset
     report = write_dataset(tmp_path, rows=3_000, files=3, faults={"malformed": 0.01})
     report.files, report.rows_written, report.faults, report.faults_path
 
@@ -16,9 +16,9 @@ changes over time), `orders` (the clean row stream), `formatting` (dates, header
 back by physical line), `demo_sample` (the recipes of data/sample).
 """
 
-from local_twin.sample_data.faults import FAULT_KINDS
-from local_twin.sample_data.formatting import DATE_FORMATS, HEADERS, SAMPLE_SUPERSTORE_HEADER
-from local_twin.sample_data.writer import (
+from sales_data_generator.faults import FAULT_KINDS
+from sales_data_generator.formatting import DATE_FORMATS, HEADERS, SAMPLE_SUPERSTORE_HEADER
+from sales_data_generator.writer import (
     CHANGES_SIDECAR,
     ENCODINGS,
     FAULTS_SIDECAR,

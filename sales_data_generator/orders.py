@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from local_twin.sample_data.entities import (
+from sales_data_generator.entities import (
     Customer,
     Product,
     build_customers,
@@ -23,7 +23,7 @@ from local_twin.sample_data.entities import (
     customer_count,
     popularity_weights,
 )
-from local_twin.sample_data.reference import (
+from sales_data_generator.reference import (
     DISCOUNT_TENTHS_WEIGHTS,
     LINES_PER_ORDER_WEIGHTS,
     PRIORITY_WEIGHTS,

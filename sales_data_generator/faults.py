@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from local_twin.sample_data.formatting import FIELD_INDEX, LineRenderer, date_text, quote
+from sales_data_generator.formatting import FIELD_INDEX, LineRenderer, date_text, quote
 
 FAULT_KINDS: tuple[str, ...] = (
     "malformed", "wrong_type", "bad_date", "impossible_date", "ship_before_order",

@@ -11,10 +11,10 @@ import pytest
 from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
 
 from local_twin.cli import main as twin
-from local_twin.sample_data import SAMPLE_SUPERSTORE_HEADER, write_dataset
-from local_twin.sample_data.entities import build_products
-from local_twin.sample_data.reading import csv_fields, physical_lines
-from local_twin.sample_data.reference import LOCATIONS, SHIP_DAYS
+from sales_data_generator import SAMPLE_SUPERSTORE_HEADER, write_dataset
+from sales_data_generator.entities import build_products
+from sales_data_generator.reading import csv_fields, physical_lines
+from sales_data_generator.reference import LOCATIONS, SHIP_DAYS
 
 ROWS, FILES, SEED = 3_000, 3, 7
 CENT = Decimal("0.01")

@@ -6,7 +6,7 @@ compares it byte for byte with the committed files, so the two never drift apart
 
 from __future__ import annotations
 
-from local_twin.sample_data.faults import FAULT_KINDS
+from sales_data_generator.faults import FAULT_KINDS
 
 # ~0.5% mixed faults: a clean-looking demo with a handful of realistic problems.
 DEMO_FAULTS = {kind: 0.0005 for kind in FAULT_KINDS} | {"malformed": 0.001, "duplicate": 0.001}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from local_twin.sample_data.faults import (
+from sales_data_generator.faults import (
     FaultPicker,
     Injection,
     inject_field_fault,
@@ -23,15 +23,15 @@ from local_twin.sample_data.faults import (
     malformed_line,
     validate_rates,
 )
-from local_twin.sample_data.files import CsvFile, file_index_for_day, file_start_days
-from local_twin.sample_data.formatting import (
+from sales_data_generator.files import CsvFile, file_index_for_day, file_start_days
+from sales_data_generator.formatting import (
     LineRenderer,
     canonical_fields,
     date_formatter,
     header_columns,
 )
-from local_twin.sample_data.orders import OrderSettings, OrderStream
-from local_twin.sample_data.sidecars import (
+from sales_data_generator.orders import OrderSettings, OrderStream
+from sales_data_generator.sidecars import (
     CHANGES_SIDECAR,
     FAULTS_SIDECAR,
     FaultLog,

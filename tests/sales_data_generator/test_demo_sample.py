@@ -9,8 +9,8 @@ from sales_lake.schema import CANONICAL_HEADER
 
 from local_twin.cli import main as twin
 from local_twin.paths import SAMPLE_DATA_DIR
-from local_twin.sample_data.demo_sample import RECIPES, command_lines
-from local_twin.sample_data.reading import csv_fields, physical_lines
+from sales_data_generator.demo_sample import RECIPES, command_lines
+from sales_data_generator.reading import csv_fields, physical_lines
 
 
 def test_readme_shows_every_recipe_command():
