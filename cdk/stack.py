@@ -20,6 +20,7 @@ from aws_cdk import aws_ec2 as ec2
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from cdk import outputs as names
 from cdk.config import PipelineConfig
 from cdk.ingestion import Ingestion
 from cdk.monitoring import Monitoring
@@ -97,20 +98,27 @@ class SalesPipelineStack(Stack):
         self._outputs()
 
     def _outputs(self) -> None:
+        # The names belong to cdk/outputs.py, shared with `twin smoke`, which reads them back.
         outputs = {
-            "RawBucketName": self.storage.raw_bucket.bucket_name,
-            "LakeBucketName": self.storage.lake_bucket.bucket_name,
-            "StateMachineArn": self.orchestration.state_machine.state_machine_arn,
-            "NotificationTopicArn": self.monitoring.notification_topic.topic_arn,
-            "DeadLetterQueueUrl": self.ingestion.dead_letter_queue.queue_url,
-            "GlueJobName": self.processing.silver_job.job_name,
-            "ObjectLedgerTableName": self.ingestion.object_ledger.table_name,
-            "SnowflakeRoleArn": self.warehouse.snowflake_role.role_arn,
-            "SnowflakePrivateKeySecretArn": self.warehouse.private_key_secret.secret_arn,
-            "DashboardName": self.monitoring.dashboard.dashboard_name,
+            names.RAW_BUCKET: self.storage.raw_bucket.bucket_name,
+            names.LAKE_BUCKET: self.storage.lake_bucket.bucket_name,
+            names.STATE_MACHINE: self.orchestration.state_machine.state_machine_arn,
+            names.NOTIFICATION_TOPIC: self.monitoring.notification_topic.topic_arn,
+            names.OBJECT_EVENTS_RULE: self.ingestion.rule.rule_name,
+            names.OBJECT_EVENTS_QUEUE: self.ingestion.queue.queue_url,
+            names.DEAD_LETTER_QUEUE: self.ingestion.dead_letter_queue.queue_url,
+            names.TRIGGER_LOG_GROUP: self.ingestion.function.log_group.log_group_name,
+            names.GLUE_JOB: self.processing.silver_job.job_name,
+            names.OBJECT_LEDGER_TABLE: self.ingestion.object_ledger.table_name,
+            names.SNOWFLAKE_ROLE: self.warehouse.snowflake_role.role_arn,
+            names.SNOWFLAKE_PRIVATE_KEY_SECRET: self.warehouse.private_key_secret.secret_arn,
+            names.DASHBOARD: self.monitoring.dashboard.dashboard_name,
         }
-        for name, value in outputs.items():
-            CfnOutput(self, name, value=value)
+        unwritten = [name for name in names.ALL if name not in outputs]
+        if unwritten:  # a name added to cdk/outputs.py without a value here
+            raise ValueError(f"cdk/stack.py _outputs: no value for output(s) {unwritten}")
+        for name in names.ALL:
+            CfnOutput(self, name, value=outputs[name])
 
 
 def stack_name(config: PipelineConfig) -> str:

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "local_twin.commands.executions",
     "local_twin.commands.rerun",
     "local_twin.commands.stream",
+    "local_twin.commands.smoke",
 )
 
 
