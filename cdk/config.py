@@ -18,6 +18,12 @@ from aws_cdk.aws_logs import RetentionDays
 # buckets, keys, tables and secrets when the stack (or a resource) is deleted.
 DISPOSABLE_ENVIRONMENTS = frozenset({"dev"})
 
+# For resources that hold nothing but what this code declares (catalog metadata,
+# service settings) and need a fixed name: deleted with the stack in every
+# environment, since a retained copy would make the next deploy of the same
+# environment fail on the name.
+RECREATABLE_REMOVAL_POLICY = RemovalPolicy.DESTROY
+
 # G.025X is for streaming jobs only, so it is not offered for the batch job.
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 QUALITY_BREACH_ACTIONS = ("stop", "continue")
@@ -87,7 +93,6 @@ class PipelineConfig:
     log_retention_days: int
     nat_gateways: int
     trigger_max_concurrency: int
-    powertools_layer_version: int
 
     @property
     def is_disposable(self) -> bool:
@@ -135,7 +140,6 @@ class PipelineConfig:
             log_retention_days=reader.integer("log_retention_days", minimum=1),
             nat_gateways=reader.integer("nat_gateways", minimum=1, maximum=2),
             trigger_max_concurrency=reader.integer("trigger_max_concurrency", minimum=2),
-            powertools_layer_version=reader.integer("powertools_layer_version", minimum=1),
         )
         if config.log_retention_days not in LOG_RETENTION_CHOICES:
             raise ConfigError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -23,11 +23,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.artifacts import require
 from cdk.config import PipelineConfig
+from cdk.locked_versions import locked_version
 from cdk.storage import BATCH_LANDING_PREFIX, MANIFESTS_PREFIX, STREAM_TOPICS_PREFIX, Storage
 
 TRIGGER_FUNCTION_DIR = Path("lambdas") / "trigger"
@@ -42,24 +44,33 @@ LEDGER_KEY_ATTRIBUTE = "object_id"
 LEDGER_TTL_ATTRIBUTE = "expires_at"
 LEDGER_CLAIM_LEASE_SECONDS = 2 * TRIGGER_TIMEOUT_SECONDS
 
-# AWS-managed Powertools layer (account 017000801446); the version is pinned in context.
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python311-x86_64"
+TRIGGER_RUNTIME = lambda_.Runtime.PYTHON_3_11
+TRIGGER_ARCHITECTURE = lambda_.Architecture.X86_64
 
-# Object keys the pipeline reacts to (docs/contracts.md, "Buckets and keys").
-WATCHED_KEY_PATTERNS = (
-    f"{BATCH_LANDING_PREFIX}*.csv",
-    f"{BATCH_LANDING_PREFIX}*.csv.gz",
-    f"{STREAM_TOPICS_PREFIX}*.json",
-    f"{STREAM_TOPICS_PREFIX}*.json.gz",
-)
+# The AWS-managed Powertools layer of exactly the release uv.lock pins (the one the
+# trigger's tests run with). Powertools publishes each release's layer ARN as a public
+# SSM parameter per architecture and runtime ("Powertools for AWS Lambda (Python)",
+# Installation > Lambda Layer > Using SSM Parameter Store), in the regions of the `aws`
+# partition only: China and GovCloud get the layer under other accounts, without the
+# parameter. Hence cdk.json targets the `aws` partition only.
+POWERTOOLS_PACKAGE = "aws-lambda-powertools"
+POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{architecture}/{runtime}/{version}"
+POWERTOOLS_PARTITIONS = ("aws",)
+
+# Object key prefixes the pipeline reacts to (docs/contracts.md, "Buckets and keys").
+# Prefixes only: EventBridge's wildcard matching is case-sensitive, and a field takes
+# alternatives (OR) but no prefix AND case-insensitive suffix, so `*.csv` would drop
+# `SALES.CSV`, which the trigger accepts. The trigger filters the suffix itself
+# (pipeline_objects.INPUT_KINDS) and counts the rest as IgnoredObjects.
+WATCHED_KEY_PREFIXES = (BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX)
 
 
-def powertools_layer_arn(version: int) -> str:
-    """Pinned layer ARN built from the deploy-time partition and region (no lookup)."""
-    return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:"
-        f"layer:{POWERTOOLS_LAYER_NAME}:{version}"
+def powertools_layer_parameter(project_root: Path) -> str:
+    """Name of the public SSM parameter holding the layer ARN for the trigger's platform."""
+    return POWERTOOLS_LAYER_PARAMETER.format(
+        architecture=TRIGGER_ARCHITECTURE.name,
+        runtime=TRIGGER_RUNTIME.name,
+        version=locked_version(project_root, POWERTOOLS_PACKAGE),
     )
 
 
@@ -112,7 +123,7 @@ class Ingestion(Construct):
                     "bucket": {"name": [storage.raw_bucket.bucket_name]},
                     "object": {
                         "key": events.Match.any_of(
-                            *(events.Match.wildcard(pattern) for pattern in WATCHED_KEY_PATTERNS)
+                            *(events.Match.prefix(prefix) for prefix in WATCHED_KEY_PREFIXES)
                         )
                     },
                 },
@@ -161,19 +172,15 @@ class Ingestion(Construct):
             self,
             "TriggerFunction",
             description="Coalesces S3 object events into one pipeline execution per batch",
-            runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=lambda_.Architecture.X86_64,
+            runtime=TRIGGER_RUNTIME,
+            architecture=TRIGGER_ARCHITECTURE,
             handler=TRIGGER_HANDLER,
             code=lambda_.Code.from_asset(
                 str(require(project_root, TRIGGER_FUNCTION_DIR / "app.py",
                             produced_by="the trigger Lambda (lambdas/trigger/)").parent),
                 exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"],
             ),
-            layers=[
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self, "PowertoolsLayer", powertools_layer_arn(config.powertools_layer_version)
-                )
-            ],
+            layers=[self._powertools_layer(project_root)],
             memory_size=256,
             timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
             # Matches the mapping's maximum concurrency: executions are coalesced and
@@ -221,3 +228,15 @@ class Ingestion(Construct):
             self.function, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"
         )
         storage.grant_write_objects(self.function, storage.lake_bucket, MANIFESTS_PREFIX)
+
+    def _powertools_layer(self, project_root: Path) -> lambda_.ILayerVersion:
+        """The layer ARN as a deploy-time SSM parameter: no lookup, no credentials at synth.
+
+        Only a real deploy shows that the parameter exists in the target region (a
+        missing one fails the deployment, naming it) and that the layer it points to
+        is readable from the account; docs/deploy.md (step 4) says how to check it.
+        """
+        layer_arn = ssm.StringParameter.value_for_string_parameter(
+            self, powertools_layer_parameter(project_root)
+        )
+        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)

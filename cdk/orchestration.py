@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import ArnFormat, Duration, Fn, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Fn, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -30,6 +30,18 @@ from cdk.warehouse import Warehouse
 PIPELINE_DEFINITION = Path("step_functions") / "pipeline.asl.json"
 ECS_SYNC_RULE_NAME = "StepFunctionsGetEventsForECSTaskRule"
 EXECUTION_TIMEOUT = Duration.hours(6)
+
+
+def execution_log_group_name(env_name: str) -> str:
+    """`/aws/vendedlogs/states/sales-pipeline-<env>-<stack UUID>`, unique per stack creation.
+
+    The /aws/vendedlogs/ prefix keeps the account's CloudWatch Logs resource policy
+    small (Step Functions best practice "Avoiding Amazon CloudWatch Logs resource policy
+    size restrictions"); the UUID of the stack id, new with every stack creation, keeps
+    the group a deleted non-dev stack retained from blocking the next deploy.
+    """
+    stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+    return f"/aws/vendedlogs/states/sales-pipeline-{env_name}-{stack_uuid}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,7 +116,7 @@ class Orchestration(Construct):
         self.log_group = logs.LogGroup(
             self,
             "ExecutionLogs",
-            log_group_name=f"/aws/vendedlogs/states/sales-pipeline-{config.env_name}",
+            log_group_name=execution_log_group_name(config.env_name),
             retention=config.log_retention,
             removal_policy=config.data_removal_policy,
         )
@@ -143,6 +155,7 @@ class Orchestration(Construct):
             "GoldRefreshTableName": self.gold_refresh_table.table_name,
             "QuarantineRatioThreshold": repr(config.quality_threshold),
             "OnQualityBreach": config.on_quality_breach,
+            "Partition": Aws.PARTITION,
         }
 
     # --- IAM: one grant per service integration the definition uses -----------------

@@ -4,9 +4,10 @@ Uses the stable `aws_glue.PySparkEtlJob` L2 (graduated into aws-cdk-lib). Silver
 writers are serialized on purpose: Delta on S3 allows one writing driver per
 table and both loaders write silver/sales and silver/quarantine, so there is one
 job (glue_jobs/to_silver.py dispatching on `--source_kind batch|stream`) that runs
-one at a time (max concurrent runs 1); extra runs, batch or stream, wait in Glue's
-job-run queue instead of running side by side or failing with
-ConcurrentRunsExceededException.
+one at a time (max concurrent runs 1). Job-run queuing stays off: a run queued past
+Glue's limit ends FAILED, which the state machine would take for a failed load. Instead
+a second StartJobRun is refused at once (ConcurrentRunsExceededException) and the state
+machine retries the start with a long back-off (docs/orchestration.md).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from cdk.artifacts import require
-from cdk.config import PipelineConfig
+from cdk.config import RECREATABLE_REMOVAL_POLICY, PipelineConfig
 from cdk.storage import (
     BATCH_LANDING_PREFIX,
     MANIFESTS_PREFIX,
@@ -87,6 +88,9 @@ class Processing(Construct):
             cloud_watch_encryption=glue.CloudWatchEncryption.kms(self.logs_key),
             job_bookmarks_encryption=glue.JobBookmarksEncryption.client_side_kms(self.logs_key),
         )
+        # Settings only, under a name Glue requires: a retained copy would block the
+        # next deploy of this environment.
+        self.security_configuration.apply_removal_policy(RECREATABLE_REMOVAL_POLICY)
 
         self.silver_database = glue.Database(
             self,
@@ -94,7 +98,10 @@ class Processing(Construct):
             database_name=f"{SILVER_DATABASE_NAME_PREFIX}_{config.env_name.replace('-', '_')}",
             description="Silver Delta tables of the sales lakehouse (written by Glue only)",
             location_uri=f"{storage.lake_uri}/{SILVER_PREFIX}",
-            removal_policy=config.data_removal_policy,
+            # Catalog metadata only: the Delta tables are read and written by S3 path and
+            # Snowflake reads their log directly, so nothing is lost with the database,
+            # while a retained one would block the next deploy on its fixed name.
+            removal_policy=RECREATABLE_REMOVAL_POLICY,
         )
 
         self.role = iam.Role(
@@ -167,8 +174,9 @@ class Processing(Construct):
                 number_of_workers=config.glue_number_of_workers,
             ),
             max_concurrent_runs=1,
-            job_run_queuing_enabled=True,
-            max_retries=0,  # queuing requires 0; the state machine owns retries
+            # Off on purpose (module docstring): refused at once, retried by the state machine.
+            job_run_queuing_enabled=False,
+            max_retries=0,  # the state machine owns retries, with the run id it tracks
             timeout=Duration.minutes(config.glue_timeout_minutes),
             security_configuration=self.security_configuration,
             continuous_logging=glue.ContinuousLoggingProps(enabled=True),

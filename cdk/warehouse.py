@@ -1,7 +1,8 @@
 """Warehouse box: network, the dbt Fargate task, Snowflake secrets and Snowflake's lake role.
 
-Networking: dbt must reach Snowflake's public endpoint over HTTPS, so private
-subnets egress through a NAT gateway (one by default; `nat_gateways` in context).
+Networking: dbt must reach Snowflake's public endpoint over HTTPS (and certificate
+revocation services over HTTP, below), so private subnets egress through a NAT
+gateway (one by default; `nat_gateways` in context).
 Lake traffic stays on the free S3 gateway endpoint. Interface endpoints for ECR,
 Logs and Secrets Manager would cost more per month than the NAT data they save
 for a few short dbt runs a day, so they are deliberately not created.
@@ -31,6 +32,11 @@ from cdk.storage import RUNS_PREFIX, SILVER_PREFIX, Storage
 DBT_PROJECT_DIR = Path("dbt")
 DBT_CONTAINER_NAME = "dbt"
 HTTPS = ec2.Port.tcp(443)
+# Snowflake's drivers check each TLS certificate's revocation status (OCSP responders,
+# Snowflake's OCSP cache, CRL distribution points), and those endpoints answer plain
+# HTTP on port 80: SYSTEM$ALLOWLIST lists them with port 80. Blocked, every connection
+# waits for the check to time out, and a driver set to fail closed cannot connect.
+CERTIFICATE_STATUS_HTTP = ec2.Port.tcp(80)
 
 # Settings stored in the connection secret -> container variable names (contracts.md).
 CONNECTION_FIELDS = {
@@ -95,12 +101,17 @@ class Warehouse(Construct):
             self,
             "DbtTaskSecurityGroup",
             vpc=self.vpc,
+            # Unchanged since port 80 was added: a new description would replace the group.
             description="dbt task: no inbound; HTTPS out to Snowflake, ECR, S3, Logs",
             allow_all_outbound=False,
         )
         self.task_security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), HTTPS, "HTTPS to Snowflake and AWS APIs"
         )
+        self.task_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), CERTIFICATE_STATUS_HTTP,
+            "HTTP to certificate status services (OCSP, CRL) the Snowflake driver checks",
+        )  # fmt: skip
 
     def _build_secrets(self, *, config: PipelineConfig) -> None:
         settings = config.snowflake

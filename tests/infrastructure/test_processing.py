@@ -25,12 +25,14 @@ def test_job_is_glue_5_with_the_configured_workers(synthesis, cdk_context):
     assert job["Timeout"] == int(cdk_context["glue_timeout_minutes"])
 
 
-def test_silver_writers_are_serialized_and_queued(synthesis):
-    """Both loaders write silver/sales: one job, one run at a time, the rest queued."""
+def test_silver_writers_are_serialized_and_a_second_start_is_refused_not_queued(synthesis):
+    """Both loaders write silver/sales: one job, one run at a time. Without queuing a
+    second StartJobRun fails at once (ConcurrentRunsExceeded, retried by the state
+    machine) instead of waiting in a queue whose overrun ends the run FAILED."""
     assert len(synthesis.resources("AWS::Glue::Job")) == 1
     job = _job(synthesis)
     assert job["ExecutionProperty"] == {"MaxConcurrentRuns": 1}
-    assert job["JobRunQueuingEnabled"] is True
+    assert job.get("JobRunQueuingEnabled", False) is False
     assert job["MaxRetries"] == 0
 
 
@@ -95,3 +97,12 @@ def test_silver_catalog_database_points_at_the_lake(synthesis):
     database = synthesis.only("AWS::Glue::Database")["Properties"]["DatabaseInput"]
     assert database["Name"] == f"sales_silver_{synthesis.config.env_name}"
     assert "silver/" in json.dumps(database["LocationUri"])
+
+
+def test_glue_metadata_under_fixed_names_is_deleted_with_the_stack(synthesis):
+    """Re-creatable from this code, so never retained (tests/infrastructure/test_redeploy.py
+    checks the same in a non-dev environment)."""
+    for resource_type in ("AWS::Glue::Database", "AWS::Glue::SecurityConfiguration"):
+        (resource,) = synthesis.resources(resource_type).values()
+        assert resource["DeletionPolicy"] == "Delete", resource_type
+        assert resource["UpdateReplacePolicy"] == "Delete", resource_type

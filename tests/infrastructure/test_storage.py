@@ -97,7 +97,6 @@ STATEFUL_TYPES = (
     "AWS::DynamoDB::GlobalTable",
     "AWS::Logs::LogGroup",
     "AWS::SecretsManager::Secret",
-    "AWS::Glue::Database",
 )
 
 

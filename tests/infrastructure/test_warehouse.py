@@ -71,10 +71,14 @@ def test_snowflake_role_requires_the_external_id_and_reads_silver_only(synthesis
     assert "PutObject" not in policy and "DeleteObject" not in policy
 
 
-def test_task_security_group_allows_no_inbound_and_only_https_out(synthesis):
+def test_task_security_group_allows_no_inbound_and_https_plus_certificate_checks_out(synthesis):
+    """443 for Snowflake and AWS APIs; 80 for the OCSP/CRL checks of Snowflake's drivers."""
     group = synthesis.template["Resources"][
         synthesis.logical_id(synthesis.stack.warehouse.task_security_group)
     ]["Properties"]
     assert "SecurityGroupIngress" not in group
-    (egress,) = group["SecurityGroupEgress"]
-    assert (egress["FromPort"], egress["ToPort"], egress["IpProtocol"]) == (443, 443, "tcp")
+    egress = {
+        (rule["IpProtocol"], rule["FromPort"], rule["ToPort"], rule["CidrIp"])
+        for rule in group["SecurityGroupEgress"]
+    }
+    assert egress == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 80, 80, "0.0.0.0/0")}
