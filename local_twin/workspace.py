@@ -12,6 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from sales_lake import uris
+
 RAW_BUCKET = "sales-raw"
 LAKE_BUCKET = "sales-lake"
 BATCH_PREFIX = "landing/sales/"
@@ -51,17 +53,23 @@ class Workspace:
         return self.s3_root / bucket
 
     def object_path(self, bucket: str, key: str) -> Path:
-        return self.bucket_path(bucket) / key
+        """The file of an object: `<workspace>/s3/<bucket>/<key>`, the key as is (`#`, `?`,
+        `%`, `+` and spaces are ordinary file-name characters)."""
+        return self.bucket_path(bucket) / _relative_key(key)
 
     def local_uri(self, uri: str) -> str:
         """s3://bucket/key -> file:///<workspace>/s3/bucket/key (other URIs unchanged).
 
-        Not percent-encoded: like s3:// URIs, Spark (Hadoop Path) takes the key as is,
-        and would look for a literal '%20' in an encoded one.
+        Only the prefix changes (`s3://` -> `file://<workspace>/s3/`): the key stays
+        literal, never %-encoded, as the job reads every object URI
+        (glue_jobs/sales_lake/uris.py), and equals `uris.object_uri` for the same object,
+        so lineage does not depend on whether the trigger listed it inline or in a manifest.
         """
-        if not uri.startswith("s3://"):
+        if not uris.is_s3(uri):
             return uri
-        return "file://" + str(self.s3_root / uri[len("s3://") :])
+        bucket, key = uris.split_s3(uri)
+        base = f"{uris.file_uri(self.s3_root)}/{bucket}"
+        return f"{base}/{key}" if key else base
 
     def lake_uri(self) -> str:
         return self.local_uri(f"s3://{LAKE_BUCKET}")
@@ -93,3 +101,14 @@ class Workspace:
                 "List them with `twin executions`."
             )
         return json.loads(path.read_text())
+
+
+def _relative_key(key: str) -> str:
+    """`key` itself when a file can stand for it; a key with an empty, `.` or `..` segment
+    (`a//b`, `/a`, `../a`) would land elsewhere, so the twin refuses it instead."""
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        raise ValueError(
+            f"S3 key {key!r} has an empty, '.' or '..' segment and cannot be a file under "
+            "the twin's workspace (local_twin/workspace.py): rename the object"
+        )
+    return key

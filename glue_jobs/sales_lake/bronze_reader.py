@@ -95,6 +95,21 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
     yield from pa.table(summary, schema=ARROW_SCHEMA).to_batches()
 
 
+def source_of(path: str, by_path: dict[str, object]):
+    """What `by_path` (keyed by `normalize`d source URI) holds for a path Spark reports.
+
+    Exact match only: the reported path is Hadoop's literal spelling of the URI we
+    passed, so a miss means the two spellings drifted apart, never a near match to pick.
+    """
+    found = by_path.get(normalize(path))
+    if found is None:
+        raise LookupError(
+            f"Spark read {path!r}, which matches no source URI of the run: "
+            "uris.normalize (glue_jobs/sales_lake/uris.py) must map Hadoop's path back to it"
+        )
+    return found
+
+
 def parse_binary_batches(
     batches: Iterable[pa.RecordBatch], index_by_path: dict[str, int]
 ) -> Iterator[pa.RecordBatch]:
@@ -103,19 +118,25 @@ def parse_binary_batches(
         paths = batch.column("path").to_pylist()
         contents = batch.column("content")
         for k, path in enumerate(paths):
-            source_index = index_by_path[normalize(path)]
+            source_index = source_of(path, index_by_path)
             yield from record_batches(source_index, parse_file(contents[k].as_py()))
 
 
 def escape_glob(uri: str) -> str:
-    """Hadoop treats `[`, `*`, `{`... in paths as globs; S3 keys may contain them."""
+    """Hadoop expands `?`, `*`, `[`, `{` and `\\` in a load path as a glob, and S3 keys may
+    hold them (`q?x=1.csv`): escaped, its globber reads the one object by its literal key."""
     return "".join("\\" + c if c in _GLOB_CHARS else c for c in uri)
+
+
+def hadoop_paths(uris: Iterable[str]) -> list[str]:
+    """The load paths that make Spark read exactly these objects (literal keys, no globs)."""
+    return [escape_glob(spark_uri(uri)) for uri in uris]
 
 
 def read_bronze(spark, sources: list[Source]):
     """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each."""
     index_by_path = {normalize(s.uri): s.index for s in sources}
-    paths = [escape_glob(spark_uri(s.uri)) for s in sources]
+    paths = hadoop_paths(s.uri for s in sources)
     binary = spark.read.format("binaryFile").load(paths)
     # One task per object; the job's range partitioning by row_id spreads the rows later.
     return binary.select("path", "content").mapInArrow(

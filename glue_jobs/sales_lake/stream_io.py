@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 
 from sales_lake import delta_tables, uris
-from sales_lake.bronze_reader import escape_glob
+from sales_lake.bronze_reader import hadoop_paths, source_of
 from sales_lake.event_conform import conform_events, split_lines
 from sales_lake.schema import BUSINESS_COLUMNS, ddl
 
@@ -43,7 +43,7 @@ def manifest_sources(manifest_uri: str, lake_uri: str) -> list[Source]:
     for obj in objects:
         if "bucket" not in obj or "key" not in obj:
             raise ValueError(f"manifest {manifest_uri}: object {obj} needs 'bucket' and 'key'")
-        uri = uris.spark_uri(uris.object_uri(lake_uri, obj["bucket"], obj["key"]))
+        uri = uris.object_uri(lake_uri, obj["bucket"], obj["key"])
         sources.append(Source(uri, obj.get("version_id") or obj.get("etag")))
     return sources
 
@@ -95,7 +95,7 @@ def event_batches(
             size = len(lines)
             yield pa.RecordBatch.from_pydict(
                 {
-                    "source_uri": pa.array([uri_by_path[uris.normalize(path)]] * size, pa.string()),
+                    "source_uri": pa.array([source_of(path, uri_by_path)] * size, pa.string()),
                     "line_number": numbers,
                     "raw_record": pc.if_else(typed.valid, None, lines),
                     **typed.columns,
@@ -111,7 +111,7 @@ def read_events(spark: SparkSession, sources: list[Source]) -> DataFrame:
     if not sources:
         return spark.createDataFrame([], EVENT_ROWS_SCHEMA)
     uri_by_path = {uris.normalize(s.uri): s.uri for s in sources}
-    files = spark.read.format("binaryFile").load([escape_glob(s.uri) for s in sources])
+    files = spark.read.format("binaryFile").load(hadoop_paths(s.uri for s in sources))
     return files.select("path", "content").mapInArrow(
         partial(event_batches, uri_by_path=uri_by_path), EVENT_ROWS_SCHEMA
     )

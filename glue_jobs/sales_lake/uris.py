@@ -1,4 +1,12 @@
-"""Small-object I/O for `file://` (local twin) and `s3://` (AWS) URIs.
+"""Object URIs and small-object I/O for `file://` (local twin) and `s3://` (AWS).
+
+One spelling for every object URI, on both schemes: `<scheme>://<bucket>/<key>` with
+the key written as is. Nothing after the bucket's slash is parsed or decoded: S3 keys
+may hold `#`, `?`, `%`, `+` and spaces, which `urllib.parse` would take for a fragment,
+a query or escapes (`s3://b/a#1.csv` is key `a#1.csv`, never `a`). It is also how
+Hadoop reads a path string (no query, no fragment, no %-decoding), so the same URI
+goes to boto3, to Spark and into lineage. `file://` URIs follow the same rule: the
+path is literal (not %-encoded as `Path.as_uri()` writes it).
 
 Only small text objects go through here (manifests, metrics records); data goes
 through Spark. One helper for both schemes keeps the job identical in both places.
@@ -12,7 +20,8 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+
+S3_SCHEMES = ("s3", "s3a", "s3n")
 
 
 def join(base: str, *parts: str) -> str:
@@ -20,23 +29,48 @@ def join(base: str, *parts: str) -> str:
     return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
-def local_path(uri: str) -> Path:
-    """The filesystem path of a `file://` URI (or a plain path)."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return Path(unquote(parsed.path) if parsed.scheme else uri)
-    raise ValueError(f"{uri!r} is not a file:// URI")
+def s3_uri(bucket: str, key: str) -> str:
+    """The URI of an S3 object: the key as is, never %-encoded (see the module doc).
+
+    lambdas/trigger/pipeline_objects.py holds a copy (the trigger ships alone);
+    tests/lambdas/test_s3_uri_contract.py keeps the two identical.
+    """
+    return f"s3://{bucket}/{key}"
 
 
 def split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    if parsed.scheme not in ("s3", "s3a", "s3n"):
-        raise ValueError(f"{uri!r} is not an s3:// URI")
-    return parsed.netloc, parsed.path.lstrip("/")
+    """(bucket, key) of `s3://bucket/key`: everything after the bucket's slash is the
+    key, verbatim (no fragment, query or %-decoding), so `split_s3(s3_uri(b, k)) == (b, k)`."""
+    scheme, sep, rest = uri.partition("://")
+    bucket, _, key = rest.partition("/")
+    if not sep or scheme not in S3_SCHEMES or not bucket:
+        raise ValueError(f"{uri!r} is not an s3://bucket/key URI: write it as s3://<bucket>/<key>")
+    return bucket, key
+
+
+def local_path(uri: str) -> Path:
+    """The filesystem path of a `file:` URI (`file:///x`, Hadoop's `file:/x`) or a plain
+    path, taken literally: `file:///d/100%25.csv` is the file `100%25.csv`."""
+    if not uri.startswith("file:"):
+        if "://" in uri:
+            raise ValueError(f"{uri!r} is not a file:// URI: pass file:///<absolute path>")
+        return Path(uri)
+    rest = uri[len("file:") :]
+    if rest.startswith("//"):
+        host, _, path = rest[2:].partition("/")
+        if host not in ("", "localhost"):
+            raise ValueError(f"{uri!r} names host {host!r}: pass file:///<absolute path>")
+        return Path("/" + path)
+    return Path(rest)
 
 
 def is_s3(uri: str) -> bool:
-    return urlparse(uri).scheme in ("s3", "s3a", "s3n")
+    return uri.partition("://")[0] in S3_SCHEMES
+
+
+def file_uri(path: str | Path) -> str:
+    """`file://` + the absolute path, literal (the twin's and Hadoop's spelling)."""
+    return "file://" + os.path.abspath(path)
 
 
 def _s3():
@@ -108,26 +142,30 @@ def object_uri(lake_uri: str, bucket: str, key: str) -> str:
     """URI of `bucket/key` in the same storage as the lake.
 
     On AWS that is `s3://bucket/key`; in the local twin every bucket is a sibling
-    folder of the lake bucket (`<workspace>/s3/<bucket>/<key>`).
+    folder of the lake bucket, `file://<workspace>/s3/<bucket>/<key>` with the key as
+    is, as the twin itself writes it (local_twin/workspace.py), so an object's lineage
+    is the same whether the run listed it inline or in a manifest.
     """
     if is_s3(lake_uri):
-        return f"s3://{bucket}/{key}"
+        return s3_uri(bucket, key)
     root = local_path(lake_uri).parent
-    return (root / bucket / key).as_uri()
+    return f"{file_uri(root)}/{bucket}/{key}"
 
 
 def spark_uri(uri: str) -> str:
-    """The spelling Hadoop reads: `file:///x` with spaces, `=` and `+` literal, never
-    %-encoded as `Path.as_uri()` writes them (Hadoop takes `%3D` literally). Keys like
-    `year=2026/...`, `topic+0+...` and `orders 2012.csv` depend on it."""
+    """The URI to hand Spark: object URIs are already Hadoop's literal spelling, so this
+    only writes `file:` URIs one way (`file:///x`); glob characters are the reader's
+    business (`bronze_reader.escape_glob`)."""
     if uri.startswith("file:"):
-        return "file:///" + unquote(uri[len("file:") :]).lstrip("/")
+        return file_uri(local_path(uri))
     return uri
 
 
 def normalize(uri: str) -> str:
-    """A comparable form of a URI: Spark reports `file:/x` and %-encodes, users write `file:///x`."""
-    parsed = urlparse(unquote(uri))
-    scheme = {"s3a": "s3", "s3n": "s3", "": "file"}.get(parsed.scheme, parsed.scheme)
-    path = parsed.path if parsed.scheme else os.path.abspath(uri)
-    return f"{scheme}://{parsed.netloc}{path}"
+    """A comparable form of an object URI, also of the path Spark reports for it
+    (Hadoop's `Path.toString()`: literal, `file:/x`): `s3a://`/`s3n://` read as `s3://`,
+    `file:` URIs and plain paths as `file:///<absolute path>`. Nothing is decoded, so
+    `a+b.csv` and `a%2Bb.csv` stay two objects."""
+    if is_s3(uri):
+        return s3_uri(*split_s3(uri))
+    return file_uri(local_path(uri))

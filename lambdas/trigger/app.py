@@ -39,6 +39,7 @@ from pipeline_objects import (
     group_into_executions,
     latest_versions,
     objects_in_message,
+    s3_uri,
     why_ignored,
 )
 
@@ -88,7 +89,7 @@ def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> d
         Body=json.dumps(manifest, indent=1).encode(),
         ContentType="application/json",
     )
-    payload["manifest_uri"] = f"s3://{lake_bucket}/{manifest_key}"
+    payload["manifest_uri"] = s3_uri(lake_bucket, manifest_key)
     return payload
 
 

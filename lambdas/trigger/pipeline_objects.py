@@ -19,6 +19,17 @@ MAX_NAME_LENGTH = 80
 _NAME_UNSAFE = re.compile(r"[^0-9A-Za-z_-]+")
 
 
+def s3_uri(bucket: str, key: str) -> str:
+    """The URI of an S3 object: the key as is, never %-encoded.
+
+    A copy of glue_jobs/sales_lake/uris.py's `s3_uri` (this function ships alone, without
+    the job's library); tests/lambdas/test_s3_uri_contract.py keeps the two identical.
+    The job splits it back with `uris.split_s3`, which takes everything after the
+    bucket's slash as the key, so `#`, `?`, `%`, `+` and spaces reach it unchanged.
+    """
+    return f"s3://{bucket}/{key}"
+
+
 @dataclass(frozen=True, order=True)
 class S3ObjectRef:
     """One object-created notification, key already URL-decoded."""
@@ -38,7 +49,7 @@ class S3ObjectRef:
 
     @property
     def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
+        return s3_uri(self.bucket, self.key)
 
     def as_manifest_entry(self) -> dict:
         return {
@@ -80,7 +91,8 @@ class MalformedMessage(ValueError):
 
 
 def _decode_key(raw: str) -> str:
-    # S3 notifications URL-encode keys ('+' is a space); S3 APIs need the real key.
+    """The object's key from an event's `key`: S3 URL-encodes it there ('+' for a space,
+    `%2B` for '+', `%25` for '%'); decoded once here, it is never decoded again."""
     return unquote_plus(raw)
 
 

@@ -306,6 +306,7 @@ def test_manifest_objects_with_spaces_equals_and_plus_in_their_keys_are_loaded(s
     args = {"lake_uri": lake_uri, "manifest_uri": f"{lake_uri}/manifests/m-1.json"}
     sources, missing = batch_to_silver.resolve_sources(args)
     assert missing == []
-    assert [(s.uri, s.version) for s in sources] == [((workspace / "raw" / key).as_uri(), "v1")]
+    # The key verbatim after the bucket (docs/contracts.md, "S3 keys"), not percent-encoded.
+    assert [(s.uri, s.version) for s in sources] == [(f"file://{workspace}/raw/{key}", "v1")]
     metrics = batch_to_silver.run_batch(spark, {**args, "run_id": "m-1"})
     assert metrics["counts"]["inserted"] == 2 and metrics["rejected_files"] == []

@@ -14,6 +14,15 @@ RAW, LAKE = "raw-bucket", "lake-bucket"
 LEDGER_TABLE = "object-ledger"
 TOPIC = "sales-order-lines"
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+# Batch keys that a URI parser would mangle: a fragment, a query, an escape, a '+'
+# that an event spells %2B and a space that it spells '+'.
+AWKWARD_KEYS = (
+    "landing/sales/orders #1.csv",
+    "landing/sales/q?x=1.csv",
+    "landing/sales/100%.csv",
+    "landing/sales/a+b.csv",
+    "landing/sales/with space.csv",
+)
 
 
 def stream_key(offset: int, partition: int = 0) -> str:
