@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 PLACEHOLDER_PATTERN = re.compile(r"\$\{([A-Za-z][A-Za-z0-9_]*)\}")
+# The stack targets the `aws` partition only (cdk.json's target partitions: Powertools
+# publishes its layer parameters there alone, cdk/ingestion.py), so integrations are
+# written `arn:aws:states:::`, which cfn-lint's state machine schema also requires.
 _SERVICE_INTEGRATION_PREFIX = "arn:aws:states:::"
 
 

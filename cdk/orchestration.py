@@ -155,7 +155,6 @@ class Orchestration(Construct):
             "GoldRefreshTableName": self.gold_refresh_table.table_name,
             "QuarantineRatioThreshold": repr(config.quality_threshold),
             "OnQualityBreach": config.on_quality_breach,
-            "Partition": Aws.PARTITION,
         }
 
     # --- IAM: one grant per service integration the definition uses -----------------

@@ -1,20 +1,40 @@
 """Every patch the local twin applies to moto, in one module.
 
 moto (pinned to MOTO_VERSION) emulates the AWS control plane and runs the real
-ASL file, but version 5.2.5 cannot run this pipeline unaided. Each hook below
-either fixes a moto defect (so the interpreter behaves like Step Functions) or
-plugs local Python where AWS would run a managed runtime:
+ASL file, but version 5.2.5 cannot run this pipeline unaided, and where it is
+more lenient than AWS the twin would pass what the cloud fails. Each hook below
+either fixes a moto defect (so the interpreter behaves like Step Functions),
+enforces a rule AWS enforces, or plugs local Python where AWS would run a
+managed runtime:
 
 * Glue `.sync`: the interpreter dereferences a callback endpoint that Glue tasks
   never get (`'NoneType' object has no attribute 'interrupt_all'`).   -> fixed
 * Glue job runs: moto only flips states; here a run calls `glue_runner` on a
-  worker thread (the real Glue script on local Spark).                -> hooked
+  worker thread (the real Glue script on local Spark), which ends it SUCCEEDED,
+  FAILED (an exception) or STOPPED/TIMEOUT/ERROR (GlueRunEnded).      -> hooked
+* Glue admission: moto checks MaxConcurrentRuns without a lock and ignores
+  JobRunQueuingEnabled; here a start is atomic, and a job with queuing on
+  keeps a run beyond the limit WAITING until a slot frees, or FAILED after
+  15 minutes like Glue (with queuing off moto refuses, like Glue).    -> enforced
 * ECS and aws-sdk integrations: parameters are not converted from Step
   Functions' PascalCase to the SDK's member names (camelCase for ECS and
   Step Functions' own API) nor responses back, and S3 `Body` stays a
   stream object instead of text.                                      -> fixed
+* ECS `.sync`: moto returns a stopped task whatever its exit code, ignores
+  RunTask `failures` and names RunTask API errors States.Runtime. As on AWS,
+  a container exiting non-zero fails the state with States.TaskFailed (cause
+  = the task), Failures raise AmazonECS.Unknown, API errors are ECS.<code>.
+  `ecs_failures` injects Failures (no capacity).                      -> enforced
 * ECS tasks: a task calls `ecs_runner` (the real dbt container command) on a
   worker thread and stops with its exit code.                         -> hooked
+* aws-sdk errors of S3 are named `s3.<code>Exception` instead of
+  `S3.<code>Exception`.                                                -> fixed
+* Payload limit: moto measures a state's output with padded separators and
+  refuses exactly 256 KiB, never checks a task's input after Parameters, and
+  lets Retry and Catch (States.ALL) handle States.DataLimitExceeded and
+  States.Runtime. Here 262,144 bytes of compact UTF-8 JSON is the limit for
+  a state's output, a task's result and its input, and both errors are
+  terminal: the execution fails, no Retry or Catch applies.            -> enforced
 * S3 -> EventBridge events carry the raw key; S3 event keys are URL-encoded
   ('+' for a space), which the trigger function decodes.                -> fixed
 * Retry back-off, Wait states and `.sync` polling sleep in real time; they are
@@ -27,8 +47,10 @@ upgrade removes an internal these hooks patch or fixes a defect they work around
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,11 +60,22 @@ from unittest import mock
 
 import botocore.session
 from botocore import xform_name
+from botocore.exceptions import ClientError
 
 MOTO_VERSION = "5.2.5"
 REGION = "us-east-1"
 
-# (job_name, arguments) -> None; raising marks the run FAILED with the message.
+# Step Functions' payload quota: a state's input or output, a task's result (UTF-8 JSON).
+PAYLOAD_LIMIT_BYTES = 256 * 1024
+# Errors no Retry or Catch handles, not even States.ALL (docs: "Error handling").
+TERMINAL_ERRORS = frozenset({"States.DataLimitExceeded", "States.Runtime"})
+# Glue keeps a queued run WAITING for 15 minutes (or 10 attempts), then ends it FAILED.
+GLUE_QUEUE_LIMIT_SECONDS = 15 * 60.0
+GLUE_END_STATES = ("FAILED", "STOPPED", "TIMEOUT", "ERROR")
+_QUEUE_POLL_SECONDS = 0.01
+
+# (job_name, arguments) -> None; raising marks the run FAILED with the message,
+# raising GlueRunEnded ends it in the state it names.
 GlueRunner = Callable[[str, dict[str, str]], None]
 # (EcsTaskSpec) -> container exit code.
 EcsRunner = Callable[["EcsTaskSpec"], int]
@@ -59,11 +92,29 @@ class EcsTaskSpec:
     command: list[str] | None
 
 
+class GlueRunEnded(Exception):
+    """Raised by a GlueRunner to end its run STOPPED, TIMEOUT, ERROR (or FAILED), like Glue can."""
+
+    def __init__(self, state: str, message: str = "") -> None:
+        if state not in GLUE_END_STATES:
+            raise ValueError(
+                f"local_twin/aws_hooks.py: GlueRunEnded takes one of {GLUE_END_STATES}, not "
+                f"{state!r}; return from the runner normally to end the run SUCCEEDED"
+            )
+        super().__init__(message or f"job run ended in state {state}")
+        self.state = state
+
+
 @dataclass
 class LocalRuntimes:
     glue_runner: GlueRunner
     ecs_runner: EcsRunner
     time_scale: float = 0.01
+    # How long a queued Glue run waits for a slot (AWS seconds, scaled by time_scale).
+    glue_queue_limit_seconds: float = GLUE_QUEUE_LIMIT_SECONDS
+    # Called on every RunTask: a non-empty list of {"arn", "reason", "detail"} is the
+    # response's `failures` (no capacity, ENI limit) and no task starts.
+    ecs_failures: Callable[[], list[dict]] | None = None
 
 
 # moto's managed-state models advance on every describe; ours change state only
@@ -83,37 +134,166 @@ def _run_in_background(name: str, work: Callable[[], None]) -> None:
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
+def _task_failed(service, env, error: str, cause: str):
+    """A TaskFailed failure event of `service`, named `error`, as the interpreter builds them."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    states_error = error.startswith("States.")
+    name = StatesErrorName.from_name(error) if states_error else CustomErrorName(error)
+    details = TaskFailedEventDetails(
+        error=error,
+        cause=cause,
+        resource=service._get_sfn_resource(),
+        resourceType=service._get_sfn_resource_type(),
+    )
+    return FailureEvent(
+        env=env,
+        error_name=name,
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=details),
+    )
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 # --- Glue -------------------------------------------------------------------
+
+
+def _active_runs(job) -> int:
+    return sum(run.status in ("STARTING", "RUNNING") for run in job.job_runs)
+
+
+def _max_runs(job) -> int:
+    return job.execution_property.get("MaxConcurrentRuns", 1)
+
+
+@contextlib.contextmanager
+def _admitting_every_run(job) -> Iterator[None]:
+    """Lift moto's MaxConcurrentRuns check for one start: the run is queued, not refused."""
+    saved = job.execution_property
+    job.execution_property = {**saved, "MaxConcurrentRuns": 10**9}
+    try:
+        yield
+    finally:
+        job.execution_property = saved
+
+
+class _GlueRuns:
+    """Job runs admitted the way Glue admits them, then run by the local glue_runner."""
+
+    def __init__(self, runtimes: LocalRuntimes) -> None:
+        self.runtimes = runtimes
+        # moto counts the active runs and appends the new one without a lock: two
+        # executions starting at once would both get the one slot.
+        self.admission = threading.Lock()
+        self.requested_queuing = threading.local()  # StartJobRun's own JobRunQueuingEnabled
+
+    def queuing_enabled(self, job) -> bool:
+        requested = getattr(self.requested_queuing, "value", None)
+        return bool(getattr(job, "job_run_queuing_enabled", False) if requested is None
+                    else requested)
+
+    def start(self, original_start, job, args, kwargs) -> str:
+        with self.admission:
+            queued = self.queuing_enabled(job) and (
+                _active_runs(job) >= _max_runs(job) or self._first_waiting(job) is not None
+            )
+            with _admitting_every_run(job) if queued else contextlib.nullcontext():
+                run_id = original_start(job, *args, **kwargs)  # refuses when not queued
+            run = next(r for r in job.job_runs if r.job_run_id == run_id)
+            run.status = "WAITING" if queued else "RUNNING"
+        _run_in_background(f"glue-{job.name}-{run_id[:10]}", lambda: self._work(job, run))
+        return run_id
+
+    @staticmethod
+    def _first_waiting(job):
+        return next((run for run in job.job_runs if run.status == "WAITING"), None)
+
+    def _wait_for_slot(self, job, run) -> bool:
+        limit = self.runtimes.glue_queue_limit_seconds
+        deadline = time.monotonic() + limit * self.runtimes.time_scale
+        while time.monotonic() < deadline:
+            with self.admission:
+                if self._first_waiting(job) is run and _active_runs(job) < _max_runs(job):
+                    run.status = "RUNNING"
+                    return True
+            time.sleep(_QUEUE_POLL_SECONDS)
+        with self.admission:
+            run.error_message = (
+                f"Job run waited {limit:.0f} s in the job-run queue without a slot "
+                f"(MaxConcurrentRuns {_max_runs(job)}); Glue gives up after 15 minutes or 10 "
+                "attempts"
+            )
+            run.status = "FAILED"
+        return False
+
+    def _work(self, job, run) -> None:
+        if run.status == "WAITING" and not self._wait_for_slot(job, run):
+            return
+        try:
+            self.runtimes.glue_runner(job.name, dict(run.arguments or {}))
+            state, message = "SUCCEEDED", None
+        except GlueRunEnded as ended:
+            state, message = ended.state, str(ended)
+        except Exception as exc:  # the job's failure becomes the run's ErrorMessage
+            state, message = "FAILED", f"{type(exc).__name__}: {exc}"
+            run.error_trace = traceback.format_exc()
+        if message:
+            run.error_message = message
+        run.status = state
 
 
 def _glue_patches(runtimes: LocalRuntimes) -> list:
     from moto.glue.models import FakeJob, FakeJobRun
+    from moto.glue.responses import GlueResponse
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
         ResourceCondition,
     )
 
+    runs = _GlueRuns(runtimes)
     original_start = FakeJob.start_job_run
-    original_as_dict = FakeJobRun.as_dict
+    original_job_as_dict = FakeJob.as_dict
+    original_run_as_dict = FakeJobRun.as_dict
+    original_create_job = GlueResponse.create_job
+    original_start_response = GlueResponse.start_job_run
 
     def start_job_run(self, *args, **kwargs) -> str:
-        run_id = original_start(self, *args, **kwargs)  # keeps MaxConcurrentRuns checks
-        run = next(r for r in self.job_runs if r.job_run_id == run_id)
-        run.status = "RUNNING"
+        return runs.start(original_start, self, args, kwargs)
 
-        def work() -> None:
-            try:
-                runtimes.glue_runner(self.name, dict(run.arguments or {}))
-                run.status = "SUCCEEDED"
-            except Exception as exc:  # the job's failure becomes the run's ErrorMessage
-                run.error_message = f"{type(exc).__name__}: {exc}"
-                run.error_trace = traceback.format_exc()
-                run.status = "FAILED"
+    def create_job(self):
+        """Keep the job's JobRunQueuingEnabled, which moto drops."""
+        result = original_create_job(self)
+        job = self.glue_backend.get_job(self._get_param("Name"))
+        job.job_run_queuing_enabled = bool(self._get_param("JobRunQueuingEnabled"))
+        return result
 
-        _run_in_background(f"glue-{self.name}-{run_id[:10]}", work)
-        return run_id
+    def start_job_run_response(self):
+        """A run's own JobRunQueuingEnabled wins over the job's, as in Glue."""
+        runs.requested_queuing.value = self._get_param("JobRunQueuingEnabled")
+        try:
+            return original_start_response(self)
+        finally:
+            runs.requested_queuing.value = None
 
-    def as_dict(self) -> dict[str, Any]:
-        result = original_as_dict(self)
+    def job_as_dict(self) -> dict[str, Any]:
+        result = original_job_as_dict(self)
+        result["JobRunQueuingEnabled"] = getattr(self, "job_run_queuing_enabled", False)
+        return result
+
+    def run_as_dict(self) -> dict[str, Any]:
+        result = original_run_as_dict(self)
         if getattr(self, "error_message", None):
             result["ErrorMessage"] = self.error_message
         return result
@@ -121,7 +301,10 @@ def _glue_patches(runtimes: LocalRuntimes) -> list:
     glue_service = _service_module("state_task_service_glue")
     return [
         mock.patch.object(FakeJob, "start_job_run", start_job_run),
-        mock.patch.object(FakeJobRun, "as_dict", as_dict),
+        mock.patch.object(FakeJob, "as_dict", job_as_dict),
+        mock.patch.object(FakeJobRun, "as_dict", run_as_dict),
+        mock.patch.object(GlueResponse, "create_job", create_job),
+        mock.patch.object(GlueResponse, "start_job_run", start_job_run_response),
         # The `.sync` defect: give Glue tasks the callback endpoint the
         # interpreter's clean-up dereferences (it only ever interrupts it).
         mock.patch.object(
@@ -164,6 +347,68 @@ def _normalise_response(self, response, boto_service_name=None, service_action_n
     self._from_boto_response(response, operation.output_shape)
 
 
+class _RunTaskFailures(Exception):
+    """RunTask answered HTTP 200 with Failures: no task was placed."""
+
+    def __init__(self, failures: list[dict]) -> None:
+        super().__init__(_compact_json(failures))
+        self.failures = failures
+
+
+def _ecs_normalise_response(self, response, boto_service_name=None, service_action_name=None):
+    """As above; and `.sync` (like .waitForTaskToken) fails on Failures, as on AWS."""
+    _normalise_response(self, response, boto_service_name, service_action_name)
+    action = self._get_boto_service_action(service_action_name)
+    failures = response.get("Failures") if isinstance(response, dict) else None
+    if action == "run_task" and failures and self.resource.condition is not None:
+        raise _RunTaskFailures(failures)
+
+
+def _ecs_from_error(original):
+    def from_error(self, env, ex):
+        """Name ECS failures as Step Functions does, instead of States.Runtime."""
+        if isinstance(ex, _RunTaskFailures):
+            cause = _compact_json({"Failures": ex.failures})
+            return _task_failed(self, env, "AmazonECS.Unknown", cause)
+        if isinstance(ex, ClientError):
+            code = ex.response["Error"]["Code"]
+            name = code if code.endswith("Exception") else f"{code}Exception"
+            return _task_failed(self, env, f"ECS.{name}", ex.response["Error"].get("Message", ""))
+        return original(self, env, ex)
+
+    return from_error
+
+
+def _container_failed(task: dict) -> bool:
+    """A stopped task fails `.sync` when a container did not exit 0 (or never ran)."""
+    return any(c.get("ExitCode") != 0 for c in task.get("Containers") or [{}])
+
+
+def _ecs_sync_resolver(original):
+    def build_sync_resolver(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
+        """Fail the state like AWS: States.TaskFailed, cause = the stopped task."""
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+
+        resolve = original(
+            self, env, resource_runtime_part, normalised_parameters, state_credentials
+        )
+
+        def resolver():
+            task = resolve()
+            if task is not None and _container_failed(task):
+                failure = _task_failed(self, env, "States.TaskFailed", _compact_json(task))
+                raise FailureEventException(failure_event=failure)
+            return task
+
+        return resolver
+
+    return build_sync_resolver
+
+
 def _task_spec(task, backend) -> EcsTaskSpec:
     definition = backend.describe_task_definition(task.task_definition_arn)
     container_def = definition.container_definitions[0]
@@ -184,9 +429,19 @@ def _task_spec(task, backend) -> EcsTaskSpec:
 
 
 def _ecs_patches(runtimes: LocalRuntimes) -> list:
+    from moto.core.responses import ActionResult
     from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
 
     original_run_task = EC2ContainerServiceBackend.run_task
+    original_run_task_response = EC2ContainerServiceResponse.run_task
+
+    def run_task_response(self):
+        """RunTask with injected Failures places no task, as when Fargate has no capacity."""
+        failures = runtimes.ecs_failures() if runtimes.ecs_failures else []
+        if failures:
+            return ActionResult({"tasks": [], "failures": failures})
+        return original_run_task_response(self)
 
     def run_task(self, *args, **kwargs):
         tasks = original_run_task(self, *args, **kwargs)
@@ -210,14 +465,15 @@ def _ecs_patches(runtimes: LocalRuntimes) -> list:
             _run_in_background(f"ecs-{spec.task_definition}", work)
         return tasks
 
-    ecs_service = _service_module("state_task_service_ecs")
+    ecs = _service_module("state_task_service_ecs").StateTaskServiceEcs
     return [
         mock.patch.object(EC2ContainerServiceBackend, "run_task", run_task),
+        mock.patch.object(EC2ContainerServiceResponse, "run_task", run_task_response),
+        mock.patch.object(ecs, "_normalise_parameters", _normalise_parameters),
+        mock.patch.object(ecs, "_normalise_response", _ecs_normalise_response),
+        mock.patch.object(ecs, "_from_error", _ecs_from_error(ecs._from_error)),
         mock.patch.object(
-            ecs_service.StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters
-        ),
-        mock.patch.object(
-            ecs_service.StateTaskServiceEcs, "_normalise_response", _normalise_response
+            ecs, "_build_sync_resolver", _ecs_sync_resolver(ecs._build_sync_resolver)
         ),
     ]
 
@@ -226,10 +482,78 @@ def _ecs_patches(runtimes: LocalRuntimes) -> list:
 
 
 def _sdk_patches() -> list:
-    sdk = _service_module("state_task_service_aws_sdk").StateTaskServiceAwsSdk
+    module = _service_module("state_task_service_aws_sdk")
+    sdk = module.StateTaskServiceAwsSdk
     return [
         mock.patch.object(sdk, "_normalise_parameters", _normalise_parameters),
         mock.patch.object(sdk, "_normalise_response", _normalise_response),
+        # Error names are <Service>.<Code>Exception with the service in PascalCase.
+        mock.patch.dict(module._SERVICE_ERROR_NAMES, {"s3": "S3"}),
+    ]
+
+
+# --- payload limit ------------------------------------------------------------
+
+
+def payload_bytes(value: Any) -> int:
+    """Size Step Functions counts: the value as compact JSON, in UTF-8 bytes."""
+    text = value if isinstance(value, str) else _compact_json(value)
+    return len(text.encode("utf-8"))
+
+
+def within_payload_limit(value: Any) -> bool:
+    return payload_bytes(value) <= PAYLOAD_LIMIT_BYTES
+
+
+def _input_limit(original):
+    def before_eval_execution(
+        self, env, resource_runtime_part, raw_parameters, state_credentials
+    ):
+        """A task's input after Parameters counts too (docs: States.DataLimitExceeded)."""
+        from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+            FailureEventException,
+        )
+
+        if not within_payload_limit(raw_parameters):
+            cause = (
+                f"The input of the state/task '{self._get_sfn_resource_type()}' after "
+                f"Parameters is {payload_bytes(raw_parameters)} bytes, over the "
+                f"{PAYLOAD_LIMIT_BYTES}-byte limit."
+            )
+            failure = _task_failed(self, env, "States.DataLimitExceeded", cause)
+            raise FailureEventException(failure_event=failure)
+        original(self, env, resource_runtime_part, raw_parameters, state_credentials)
+
+    return before_eval_execution
+
+
+def _terminal_errors(original):
+    def eval_body(self, env) -> None:
+        """No ErrorEquals (Retry or Catch, States.ALL included) matches a terminal error."""
+        error_name = env.stack[-1]
+        if getattr(error_name, "error_name", None) in TERMINAL_ERRORS:
+            env.stack.pop()
+            env.stack.append(False)
+            return
+        original(self, env)
+
+    return eval_body
+
+
+def _payload_patches() -> list:
+    from moto.stepfunctions.parser.asl.component.common.error_name import error_equals_decl
+    from moto.stepfunctions.parser.asl.component.state import state
+
+    service_module = _service_module("state_task_service")
+    service = service_module.StateTaskService
+    decl = error_equals_decl.ErrorEqualsDecl
+    return [
+        mock.patch.object(state, "is_within_size_quota", within_payload_limit),
+        mock.patch.object(service_module, "is_within_size_quota", within_payload_limit),
+        mock.patch.object(
+            service, "_before_eval_execution", _input_limit(service._before_eval_execution)
+        ),
+        mock.patch.object(decl, "_eval_body", _terminal_errors(decl._eval_body)),
     ]
 
 
@@ -300,6 +624,7 @@ def local_aws(runtimes: LocalRuntimes) -> Iterator[None]:
         _glue_patches(runtimes)
         + _ecs_patches(runtimes)
         + _sdk_patches()
+        + _payload_patches()
         + _s3_event_patches()
         + _time_patches(runtimes.time_scale)
     )

@@ -3,9 +3,10 @@
 Names and wiring mirror cdk/: a versioned raw bucket sending object events to
 EventBridge, a rule feeding the SQS buffer, an SNS topic (with a queue subscribed,
 so the twin can show the notifications), the gold-refresh table, the object
-ledger of the trigger, the ONE silver Glue job (MaxConcurrentRuns 1, both loaders
-behind --source_kind), an ECS cluster and dbt task definition, and the state
-machine built from step_functions/pipeline.asl.json with local substitutions.
+ledger of the trigger, the ONE silver Glue job (MaxConcurrentRuns 1, job-run
+queuing off, both loaders behind --source_kind), an ECS cluster and dbt task
+definition, and the state machine built from step_functions/pipeline.asl.json with
+local substitutions.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ def _storage_and_events(sqs) -> tuple[str, str]:
     return queue_url, queue_arn
 
 
-def _notifications(sqs) -> tuple[str, str]:
+def create_notifications(sqs) -> tuple[str, str]:
+    """The notification topic and the queue subscribed to it (the twin's inbox)."""
     sns = _client("sns")
     topic_arn = sns.create_topic(Name="sales-pipeline-notifications")["TopicArn"]
     inbox_url, inbox_arn = _queue(sqs, "sales-pipeline-notification-inbox")
@@ -139,22 +141,29 @@ def _tables() -> None:
     )
 
 
-def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
-    """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach."""
-    sqs = _client("sqs")
-    queue_url, queue_arn = _storage_and_events(sqs)
-    topic_arn, inbox_url = _notifications(sqs)
-    _tables()
-    # moto refuses a second concurrent run (ConcurrentRunsExceeded, retried by the ASL)
-    # where AWS queues it; either way one silver writer at a time.
+def create_silver_job() -> None:
+    """The one silver job as cdk/processing.py defines it: one run at a time, no queue.
+
+    With job-run queuing off, Glue refuses a second start at once
+    (ConcurrentRunsExceededException) and RunGlueJob's retry waits for the slot.
+    """
     _client("glue").create_job(
         Name=GLUE_JOB_NAME,
         Role=ROLE_ARN,
         Command={"Name": "glueetl", "ScriptLocation": GLUE_JOB_SCRIPT},
         ExecutionProperty={"MaxConcurrentRuns": 1},
-        JobRunQueuingEnabled=True,
+        JobRunQueuingEnabled=False,
         GlueVersion="5.0",
     )
+
+
+def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
+    """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach."""
+    sqs = _client("sqs")
+    queue_url, queue_arn = _storage_and_events(sqs)
+    topic_arn, inbox_url = create_notifications(sqs)
+    _tables()
+    create_silver_job()
     values = {
         "GlueJobName": GLUE_JOB_NAME,
         "NotificationTopicArn": topic_arn,

@@ -70,6 +70,26 @@ def test_placeholders_and_integrations_are_read_from_nested_states():
     assert asl.task_integrations(json.loads(text)) == {"aws-sdk:s3:getObject": {"P[0]/T"}}
 
 
+def task_machine(resource: str) -> dict:
+    return {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "End": True}}}
+
+
+def test_a_resource_that_is_no_service_integration_is_refused():
+    lambda_arn = "arn:aws:lambda:eu-west-1:123456789012:function:f"
+    with pytest.raises(asl.AslError, match="is not a service integration"):
+        asl.task_integrations(task_machine(lambda_arn))
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda path: path.name)
+def test_service_integrations_are_in_the_one_partition_the_stack_targets(path, cdk_context):
+    """`arn:aws:states:::` is right only while the stack deploys to `aws` alone (the
+    Powertools layer parameters exist only there: test_ingestion.py)."""
+    assert cdk_context["@aws-cdk/core:target-partitions"] == ["aws"]
+    text, definition = asl.load_definition(path)
+    assert asl.task_integrations(definition)  # raises on any other prefix
+    assert "arn:aws-" not in text
+
+
 def test_invalid_json_names_the_file_and_line(tmp_path):
     broken = tmp_path / "broken.asl.json"
     broken.write_text('{\n  "StartAt": ${GlueJobName}\n}\n')

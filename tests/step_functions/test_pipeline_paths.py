@@ -2,19 +2,23 @@
 
 The Glue job run and the dbt task call functions injected here (the real engines
 are covered end to end in tests/e2e); the injected Glue job writes only the run
-metrics record the state machine reads, never silver.
+record the state machine reads (metrics.json, then its bounded summary.json, as
+the real job does), never silver.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
 import boto3
 import pytest
+from sales_lake.run_metrics import summary_of
 
+from local_twin.aws_hooks import GlueRunEnded
 from local_twin.provision import GLUE_JOB_NAME, GOLD_REFRESH_TABLE
 from local_twin.twin import Twin
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
@@ -28,7 +32,12 @@ class Scenario:
 
     quarantine_ratio: float = 0.0
     rejected_files: list = field(default_factory=list)
+    sources: int = 1  # objects listed in the full record (the summary never lists them)
     glue_error: str | None = None
+    glue_end_state: str | None = None  # STOPPED, TIMEOUT, ERROR: the run ends so
+    glue_seconds: float = 0.0  # how long a Glue run works
+    write_summary: bool = True
+    summary_is_full_record: bool = False  # the old contract: the state reads everything
     dbt_exit_code: int = 0
     glue_calls: list = field(default_factory=list)
     dbt_calls: list = field(default_factory=list)
@@ -39,47 +48,75 @@ class Scenario:
     max_parallel_dbt: int = 0
     running_glue: int = 0
     max_parallel_glue: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock)
 
     def glue(self, workspace: Workspace, job_name: str, arguments: dict) -> None:
-        self.glue_calls.append((job_name, arguments))
-        self.running_glue += 1
-        self.max_parallel_glue = max(self.max_parallel_glue, self.running_glue)
+        with self.counting:
+            self.glue_calls.append((job_name, arguments))
+            self.running_glue += 1
+            self.max_parallel_glue = max(self.max_parallel_glue, self.running_glue)
         try:
             self._glue_work(workspace, arguments)
         finally:
-            self.running_glue -= 1
+            with self.counting:
+                self.running_glue -= 1
 
     def _glue_work(self, workspace: Workspace, arguments: dict) -> None:
         if self.glue_gate is not None:
             self.glue_gate.wait(30)
+        time.sleep(self.glue_seconds)
         if self.glue_error:
             raise RuntimeError(self.glue_error)
+        if self.glue_end_state:
+            raise GlueRunEnded(self.glue_end_state, f"run ended {self.glue_end_state} by test")
         run_id = arguments["--run_id"]
-        record = {
+        record = self.record(run_id)
+        put_lake_object(workspace, f"runs/{run_id}/metrics.json", json.dumps(record))
+        if self.write_summary:
+            summary = record if self.summary_is_full_record else summary_of(record)
+            put_lake_object(workspace, f"runs/{run_id}/summary.json", json.dumps(summary))
+
+    def record(self, run_id: str) -> dict:
+        """A full run metrics record (docs/contracts.md), `sources` objects long."""
+        read = 10 * self.sources
+        quarantined = round(read * self.quarantine_ratio)
+        return {
             "run_id": run_id,
-            "counts": {"read": 10, "inserted": 10, "quarantined": 0},
+            "job": "batch_to_silver",
+            "status": "SUCCEEDED",
+            "counts": {"read": read, "inserted": read - quarantined, "updated": 0,
+                       "unchanged": 0, "duplicates": 0, "quarantined": quarantined},
             "quarantine_ratio": self.quarantine_ratio,
             "rejected_files": self.rejected_files,
+            "sources": [
+                {"uri": f"s3://{RAW_BUCKET}/landing/sales/part-{i:06d}.csv", "version": "v1",
+                 "rows_read": 10, "date_format": "dd/MM/yyyy", "encoding": "utf-8"}
+                for i in range(self.sources)
+            ],
             "delta_versions": {"silver/sales": 1},
-        }
-        body = json.dumps(record)
-        workspace.run_metrics_path(run_id).parent.mkdir(parents=True, exist_ok=True)
-        workspace.run_metrics_path(run_id).write_text(body)
-        boto3.client("s3").put_object(
-            Bucket=LAKE_BUCKET, Key=f"runs/{run_id}/metrics.json", Body=body
-        )
+        }  # fmt: skip
 
     def dbt(self, spec) -> int:
-        self.dbt_calls.append(spec)
-        self.running_dbt += 1
-        self.max_parallel_dbt = max(self.max_parallel_dbt, self.running_dbt)
+        with self.counting:
+            self.dbt_calls.append(spec)
+            self.running_dbt += 1
+            self.max_parallel_dbt = max(self.max_parallel_dbt, self.running_dbt)
         self.dbt_started.set()
         try:
             if self.dbt_gate is not None and len(self.dbt_calls) == 1:
                 self.dbt_gate.wait(30)
             return self.dbt_exit_code
         finally:
-            self.running_dbt -= 1
+            with self.counting:
+                self.running_dbt -= 1
+
+
+def put_lake_object(workspace: Workspace, key: str, body: str) -> None:
+    """Where the job writes: the workspace lake folder and moto's S3 (read by the ASL)."""
+    path = workspace.object_path(LAKE_BUCKET, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(body)
+    boto3.client("s3").put_object(Bucket=LAKE_BUCKET, Key=key, Body=body.encode())
 
 
 class ScenarioTwin:
@@ -96,6 +133,14 @@ class ScenarioTwin:
     def start(self, key: str = "landing/sales/orders.csv") -> str:
         name = f"test-{uuid.uuid4().hex[:12]}"
         payload = {"run_id": name, "kind": "batch", "source_uris": f"s3://{RAW_BUCKET}/{key}"}
+        return self.twin.start_execution(name, payload)
+
+    def start_manifest(self, object_count: int) -> str:
+        """A batch execution as the trigger starts it above 20 objects (with a manifest)."""
+        name = f"many-{uuid.uuid4().hex[:12]}"
+        manifest = f"s3://{LAKE_BUCKET}/manifests/{name}.json"
+        payload = {"run_id": name, "kind": "batch", "manifest_uri": manifest,
+                   "object_count": object_count}
         return self.twin.start_execution(name, payload)
 
     def start_stream(self) -> str:
@@ -177,11 +222,18 @@ def test_dbt_failure_notifies_and_frees_the_lock(stop_twin):
     [notice] = record["notifications"]
     assert "gold refresh" in notice["what_failed"]
     assert '"ExitCode":1' in notice["details"]
+    assert "Essential container in task exited" in notice["details"]
+    run_results = f"s3://{LAKE_BUCKET}/runs/{record['run_id']}/dbt/run_results.json"
+    assert run_results in notice["details"]
     assert "lock_owner" not in stop_twin.lock_item()
+    # ecs:runTask.sync fails the state itself, as on AWS: the exit-code Choice is not reached.
+    assert history_errors(record["arn"]) == ["States.TaskFailed"]
+    assert "ClassifyDbtFailure" in record["path"] and "CheckDbtExitCode" not in record["path"]
 
 
 def test_quality_breach_stops_before_gold(stop_twin):
-    rejected = [{"uri": "s3://sales-raw/landing/sales/x.csv", "reason": "header_mismatch"}]
+    rejected = [{"uri": "s3://sales-raw/landing/sales/x.csv", "reason": "header_mismatch",
+                 "detail": "21 columns, expected 24"}]
     record = stop_twin.run(rejected_files=rejected)
     assert record["status"] == "FAILED"
     assert record["error"] == "DataQualityBreach"
