@@ -8,9 +8,9 @@ kind, claims them in the ledger and starts the state machine under a
 deterministic name. Failures are reported per message (SQS partial batch
 response), so SQS redelivers exactly the messages whose objects did not start.
 
-Environment: STATE_MACHINE_ARN, LAKE_BUCKET, RAW_BUCKET (the bucket whose
-objects are input; events from other buckets are ignored), OBJECT_LEDGER_TABLE,
-optional LEDGER_CLAIM_LEASE_SECONDS (default 900, the longest a Lambda can run).
+Environment: read once per invocation into `trigger_settings.TriggerSettings`
+(STATE_MACHINE_ARN, LAKE_BUCKET, OBJECT_LEDGER_TABLE, optional RAW_BUCKET and
+LEDGER_CLAIM_LEASE_SECONDS).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from object_ledger import (
-    DEFAULT_LEASE_SECONDS,
     DUPLICATE,
     IN_FLIGHT,
     ClaimConflict,
@@ -42,6 +41,7 @@ from pipeline_objects import (
     s3_uri,
     why_ignored,
 )
+from trigger_settings import TriggerSettings
 
 SERVICE = "sales-pipeline-trigger"
 # Inline object URIs up to this many; above it the objects go to a manifest file,
@@ -55,17 +55,6 @@ metrics = Metrics(namespace="SalesPipeline", service=SERVICE)
 
 def _clients():
     return boto3.client("stepfunctions"), boto3.client("s3"), boto3.client("dynamodb")
-
-
-def _ledger(dynamodb) -> ObjectLedger:
-    table = os.environ.get("OBJECT_LEDGER_TABLE")
-    if not table:
-        raise RuntimeError(
-            "OBJECT_LEDGER_TABLE is not set: the trigger needs the object ledger table "
-            "(cdk/ingestion.py sets it; the local twin provisions it)"
-        )
-    lease = float(os.environ.get("LEDGER_CLAIM_LEASE_SECONDS") or DEFAULT_LEASE_SECONDS)
-    return ObjectLedger(table, dynamodb, lease_seconds=lease)
 
 
 def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> dict:
@@ -145,12 +134,12 @@ def unrecorded_objects(
 
 
 @tracer.capture_method
-def start(request: ExecutionRequest, sfn, s3_client) -> str:
+def start(request: ExecutionRequest, sfn, s3_client, settings: TriggerSettings) -> str:
     """Start one execution; 'started' or 'duplicate' (an execution with that name exists)."""
-    payload = execution_input(request, s3_client, os.environ["LAKE_BUCKET"])
+    payload = execution_input(request, s3_client, settings.lake_bucket)
     try:
         sfn.start_execution(
-            stateMachineArn=os.environ["STATE_MACHINE_ARN"],
+            stateMachineArn=settings.state_machine_arn,
             name=request.name,
             input=json.dumps(payload),
         )
@@ -196,7 +185,9 @@ def _messages_of(objects, by_message: dict[str, list[S3ObjectRef]]) -> set[str]:
     return {mid for mid, objs in by_message.items() if members.intersection(objs)}
 
 
-def _claim_and_start(request: ExecutionRequest, stale: dict, clients, ledger) -> bool:
+def _claim_and_start(
+    request: ExecutionRequest, stale: dict, clients, ledger, settings: TriggerSettings
+) -> bool:
     """Claim the request's objects, then start it; False when its messages must be retried."""
     sfn, s3_client = clients
     claims = {obj.identity: stale.get(obj) for obj in request.objects}
@@ -207,7 +198,7 @@ def _claim_and_start(request: ExecutionRequest, stale: dict, clients, ledger) ->
         metrics.add_metric(name="ClaimConflicts", unit=MetricUnit.Count, value=1)
         return False
     try:
-        start(request, sfn, s3_client)
+        start(request, sfn, s3_client, settings)
     except Exception:
         logger.exception("could not start execution", extra={"execution": request.name})
         metrics.add_metric(name="StartFailures", unit=MetricUnit.Count, value=1)
@@ -223,13 +214,14 @@ def _claim_and_start(request: ExecutionRequest, stale: dict, clients, ledger) ->
 @metrics.log_metrics
 @event_source(data_class=SQSEvent)
 def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
+    settings = TriggerSettings.from_environ(os.environ)
     sfn, s3_client, dynamodb = _clients()
-    ledger = _ledger(dynamodb)
-    by_message, failed = _input_objects(event, os.environ.get("RAW_BUCKET"))
+    ledger = ObjectLedger(settings.ledger_table, dynamodb, lease_seconds=settings.lease_seconds)
+    by_message, failed = _input_objects(event, settings.raw_bucket)
     candidates = latest_versions(obj for objects in by_message.values() for obj in objects)
     metrics.add_metric(name="InputObjects", unit=MetricUnit.Count, value=len(candidates))
     failed_set = set(failed)
-    executions = _Executions(sfn, os.environ["STATE_MACHINE_ARN"])
+    executions = _Executions(sfn, settings.state_machine_arn)
     to_start, in_flight = unrecorded_objects(candidates, ledger, executions)
     if in_flight:
         logger.info(
@@ -238,7 +230,7 @@ def lambda_handler(event: SQSEvent, context: LambdaContext) -> dict:
         )
         failed_set.update(_messages_of(in_flight, by_message))
     for request in group_into_executions(to_start):
-        if not _claim_and_start(request, to_start, (sfn, s3_client), ledger):
+        if not _claim_and_start(request, to_start, (sfn, s3_client), ledger, settings):
             failed_set.update(_messages_of(request.objects, by_message))
     # Keep the queue order of failed messages, as SQS reports them.
     failures = [r.message_id for r in event.records if r.message_id in failed_set]

@@ -22,12 +22,20 @@ from cdk.ingestion import (
 from cdk.locked_versions import locked_version
 from cdk.stack import PROJECT_ROOT
 
+
+def _trigger_settings():
+    """lambdas/trigger/trigger_settings.py, the owner of the trigger's variable names."""
+    folder = str(PROJECT_ROOT / "lambdas" / "trigger")
+    if folder not in sys.path:
+        sys.path.append(folder)  # the trigger's modules import each other by plain name
+    import trigger_settings
+
+    return trigger_settings
+
+
 TRIGGER_ENVIRONMENT = {
-    "STATE_MACHINE_ARN",
-    "LAKE_BUCKET",
-    "RAW_BUCKET",
-    "OBJECT_LEDGER_TABLE",
-    "LEDGER_CLAIM_LEASE_SECONDS",
+    *_trigger_settings().REQUIRED,
+    *_trigger_settings().OPTIONAL,
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
 }
