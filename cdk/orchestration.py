@@ -20,12 +20,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from cdk import asl
 from cdk.config import PipelineConfig
 from cdk.monitoring import Monitoring
 from cdk.processing import Processing
 from cdk.storage import RUN_SUMMARY_FILE, RUNS_PREFIX, Storage
 from cdk.warehouse import Warehouse
+from step_functions import asl
 
 PIPELINE_DEFINITION = Path("step_functions") / "pipeline.asl.json"
 ECS_SYNC_RULE_NAME = "StepFunctionsGetEventsForECSTaskRule"

@@ -12,7 +12,6 @@ local substitutions.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 import boto3
@@ -20,6 +19,7 @@ import boto3
 from local_twin.aws_hooks import REGION
 from local_twin.paths import STEP_FUNCTIONS_DIR
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
+from step_functions import asl
 
 ASL_PATH = STEP_FUNCTIONS_DIR / "pipeline.asl.json"
 STATE_MACHINE_NAME = "sales-pipeline"
@@ -29,7 +29,6 @@ DBT_CONTAINER = "dbt"
 GOLD_REFRESH_TABLE = "sales-gold-refresh"
 OBJECT_LEDGER_TABLE = "sales-object-ledger"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sales-pipeline-local"
-_PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
 
 
 @dataclass(frozen=True)
@@ -38,14 +37,6 @@ class Resources:
     queue_arn: str
     inbox_url: str  # SQS queue subscribed to the notification topic
     state_machine_arn: str
-
-
-def substitute(definition: str, values: dict[str, str]) -> str:
-    """Fill ${Placeholders} like CDK's definition_substitutions; refuse leftovers."""
-    missing = sorted(set(_PLACEHOLDER.findall(definition)) - set(values))
-    if missing:
-        raise ValueError(f"{ASL_PATH}: no local value for placeholder(s) {missing}")
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], definition)
 
 
 def _client(service: str):
@@ -175,6 +166,6 @@ def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
     state_machine_arn = _client("stepfunctions").create_state_machine(
         name=STATE_MACHINE_NAME,
         roleArn=ROLE_ARN,
-        definition=substitute(ASL_PATH.read_text(), values),
+        definition=asl.substitute(ASL_PATH.read_text(), values, source=ASL_PATH),
     )["stateMachineArn"]
     return Resources(queue_url, queue_arn, inbox_url, state_machine_arn)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cdk import asl
 from cdk.stack import PROJECT_ROOT
+from step_functions import asl
 
 ASL_FILES = sorted((PROJECT_ROOT / "step_functions").glob("*.asl.json"))
 
@@ -95,3 +95,12 @@ def test_invalid_json_names_the_file_and_line(tmp_path):
     broken.write_text('{\n  "StartAt": ${GlueJobName}\n}\n')
     with pytest.raises(asl.AslError, match=r"broken\.asl\.json: line 2"):
         asl.load_definition(broken)
+
+
+def test_substitution_fills_every_placeholder_and_refuses_leftovers():
+    text = '{"Bucket": "${LakeBucketName}", "Job": "${GlueJobName}"}'
+    filled = asl.substitute(text, {"LakeBucketName": "lake", "GlueJobName": "job"})
+    assert json.loads(filled) == {"Bucket": "lake", "Job": "job"}
+    leftover = r"pipeline: no value for placeholder\(s\) \['GlueJobName'\]"
+    with pytest.raises(asl.AslError, match=leftover):
+        asl.substitute(text, {"LakeBucketName": "lake"}, source="pipeline")

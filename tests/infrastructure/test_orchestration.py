@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from cdk import asl
 from cdk.orchestration import PIPELINE_DEFINITION, Integration
 from cdk.stack import PROJECT_ROOT
+from step_functions import asl
 
 
 def _state_machine(synthesis):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cdk import asl
+from step_functions import asl
 
 # `arn:aws:states:::` today; `arn:${Partition}:states:::` once the ASL is partition-aware.
 INTEGRATION_RESOURCE = re.compile(r"^arn:(?:aws[a-z-]*|\$\{Partition\}):states:::(?P<name>.+)$")

@@ -17,8 +17,8 @@ import botocore.session
 import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from cdk import asl
-from local_twin.provision import ASL_PATH, substitute
+from local_twin.provision import ASL_PATH
+from step_functions import asl
 
 SUBSTITUTIONS = {
     "GlueJobName": "sales-to-silver-prod",
@@ -58,7 +58,7 @@ _SESSION = botocore.session.get_session()
 
 
 def deployed_definition() -> dict:
-    return json.loads(substitute(ASL_PATH.read_text(), SUBSTITUTIONS))
+    return json.loads(asl.substitute(ASL_PATH.read_text(), SUBSTITUTIONS))
 
 
 def operation_of(state_name: str, resource: str):

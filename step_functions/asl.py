@@ -1,8 +1,11 @@
-"""Reading Amazon States Language files: placeholders, task integrations, reachability.
+"""Reading Amazon States Language files: placeholders, substitution, task integrations,
+reachability.
 
-Pure functions over the JSON text, shared by the orchestration construct (which
-derives the state machine's IAM actions from the integrations a definition really
-uses) and by the infrastructure tests.
+Pure functions over the JSON text, kept next to the ASL they read: the orchestration
+construct (cdk/orchestration.py) derives the state machine's IAM actions from the
+integrations a definition really uses and hands the placeholders to CDK; the local
+twin (local_twin/provision.py) substitutes them itself, with the same pattern; the
+tests check both.
 """
 
 from __future__ import annotations
@@ -48,6 +51,14 @@ def load_definition(path: Path) -> tuple[str, dict[str, Any]]:
 def placeholders(text: str) -> set[str]:
     """Names of the `${Name}` definition substitutions used in an ASL text."""
     return set(PLACEHOLDER_PATTERN.findall(text))
+
+
+def substitute(text: str, values: dict[str, str], *, source: object = "definition") -> str:
+    """Fill `${Placeholders}` the way CDK's definition_substitutions do; refuse leftovers."""
+    missing = sorted(placeholders(text) - set(values))
+    if missing:
+        raise AslError(f"{source}: no value for placeholder(s) {missing}")
+    return PLACEHOLDER_PATTERN.sub(lambda match: values[match.group(1)], text)
 
 
 def iter_states(machine: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
