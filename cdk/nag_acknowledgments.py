@@ -8,11 +8,14 @@ wildcard elsewhere is still reported.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
+from cdk.ingestion import Ingestion
+from cdk.orchestration import Orchestration
+from cdk.processing import Processing
 from cdk.storage import (
     BATCH_LANDING_PREFIX,
     MANIFESTS_PREFIX,
@@ -20,11 +23,22 @@ from cdk.storage import (
     RUNS_PREFIX,
     SILVER_PREFIX,
     STREAM_TOPICS_PREFIX,
+    Storage,
 )
-from cdk.streaming import accepted_findings
+from cdk.streaming import Streaming, accepted_findings
+from cdk.warehouse import Warehouse
 
-if TYPE_CHECKING:
-    from cdk.stack import SalesPipelineStack
+
+class SalesPipelineStack(Protocol):
+    """The boxes the acknowledgments are attached to (cdk/stack.py composes them);
+    a protocol, so this module does not import the stack that imports it."""
+
+    storage: Storage
+    ingestion: Ingestion
+    processing: Processing
+    warehouse: Warehouse
+    orchestration: Orchestration
+    streaming: Streaming | None
 
 OBJECT_KEYS_AT_RUN_TIME = "object keys are only known at run time"
 

@@ -2,25 +2,18 @@
 
 Each command lives in its own module that exposes `register(subparsers)`; the
 module adds its sub-parser and sets `func` (args -> exit code). Add a command by
-adding its module to COMMAND_MODULES.
+importing its module here and adding it to COMMANDS. The command modules import
+their heavy dependencies (Spark, moto, dbt) inside `func`, so `twin --help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-COMMAND_MODULES = (
-    "local_twin.commands.doctor",
-    "local_twin.commands.generate",
-    "local_twin.commands.demo",
-    "local_twin.commands.drop",
-    "local_twin.commands.executions",
-    "local_twin.commands.rerun",
-    "local_twin.commands.stream",
-    "local_twin.commands.smoke",
-)
+from local_twin.commands import demo, doctor, drop, executions, generate, rerun, smoke, stream
+
+COMMANDS = (doctor, generate, demo, drop, executions, rerun, stream, smoke)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the Sales Data Aggregation Pipeline offline (the local twin).",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 
