@@ -22,6 +22,7 @@ import gc
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -70,12 +71,13 @@ def read_settings(environ: dict[str, str]) -> TaskSettings:
 
 def target_path_for(target: str, environ: dict[str, str]) -> Path:
     """Where dbt writes artifacts: DBT_TARGET_PATH, else next to the local DuckDB file
-    (so two workspaces never share artifacts), else the project's target/ (image)."""
+    (so two workspaces never share artifacts), else under the temp directory: in the
+    image the project folder is read-only to the task's user (dbt/Dockerfile)."""
     if environ.get("DBT_TARGET_PATH"):
         return Path(environ["DBT_TARGET_PATH"])
     if target == "local":
         return default_duckdb_path(environ).parent / "dbt_target"
-    return PROJECT_DIR / "target"
+    return Path(tempfile.gettempdir()) / "dbt" / "target"
 
 
 def default_duckdb_path(environ: dict[str, str]) -> Path:

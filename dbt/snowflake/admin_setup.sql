@@ -1,7 +1,11 @@
 -- One-time Snowflake set-up for the gold layer, run by an account admin (not by the
 -- pipeline). Afterwards the dbt task only needs the role below: its
 -- `stage_silver_tables` macro creates the Delta Direct Iceberg tables itself
--- (IF NOT EXISTS) and refreshes them before every `dbt build`.
+-- (IF NOT EXISTS, so the role owns them, which REFRESH requires) and refreshes them
+-- before every `dbt build`; dbt creates and owns the gold tables and views. The task
+-- creates no schema: both exist here, so dbt finds GOLD (SHOW SCHEMAS lists it for
+-- the role) and never runs CREATE SCHEMA. Every statement the task runs is checked
+-- against the grants below by tests/dbt_project/test_snowflake_privileges.py.
 --
 -- Replace the <...> placeholders. Names in capitals are the defaults the dbt task
 -- expects (env SNOWFLAKE_EXTERNAL_VOLUME, SNOWFLAKE_CATALOG_INTEGRATION,
@@ -54,3 +58,10 @@ create user if not exists SALES_DBT_SVC
     default_warehouse = SALES_DBT_WH
     rsa_public_key = '<public key body without the BEGIN/END lines>';
 grant role SALES_DBT to user SALES_DBT_SVC;
+
+-- 5. Every session of the service user runs in UTC (the account default is
+--    America/Los_Angeles, with daylight saving). dbt-snowflake 1.11 sets no session
+--    parameter from the profile but QUERY_TAG (and S3_STAGE_VPCE_DNS_NAME), so the
+--    user-level parameter is what covers every connection of the task. The models compare instants anyway (macro
+--    type_instant); this keeps anything shown or converted in the task's sessions in UTC.
+alter user SALES_DBT_SVC set timezone = 'UTC';

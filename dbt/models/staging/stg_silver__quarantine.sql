@@ -13,7 +13,7 @@ final as (
         cast({{ silver_column('line_number') }} as {{ dbt.type_bigint() }}) as line_number,
         {{ silver_column('reason_codes') }} as reason_codes,
         cast({{ silver_column('reason_detail') }} as {{ dbt.type_string() }}) as reason_detail,
-        cast({{ silver_column('quarantined_at') }} as {{ dbt.type_timestamp() }}) as quarantined_at
+        cast({{ silver_column('quarantined_at') }} as {{ type_instant() }}) as quarantined_at
     from source
 )
 

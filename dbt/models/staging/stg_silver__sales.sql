@@ -6,7 +6,9 @@
     (ingested_at > the newest ingested_at staged, minus var silver_lookback_minutes).
     Silver jobs stamp every row they write with their run's start time, a run
     commits atomically and writers are serialized, so a later run's rows carry a
-    strictly newer stamp and the newest staged run is always staged completely. The test
+    strictly newer stamp and the newest staged run is always staged completely. The
+    stamps are compared as instants (macro type_instant), never as wall-clock times,
+    so no session time zone or daylight-saving change can move the watermark. The test
     assert_staging_mirrors_silver compares this copy with silver on every build; if
     it ever fails, `--full-refresh` rebuilds from scratch. -#}
 {{ config(
@@ -58,7 +60,7 @@ typed as (
         cast({{ silver_column('source_uri') }} as {{ dbt.type_string() }}) as source_uri,
         cast({{ silver_column('source_kind') }} as {{ dbt.type_string() }}) as source_kind,
         cast({{ silver_column('run_id') }} as {{ dbt.type_string() }}) as run_id,
-        cast({{ silver_column('ingested_at') }} as {{ dbt.type_timestamp() }}) as ingested_at,
+        cast({{ silver_column('ingested_at') }} as {{ type_instant() }}) as ingested_at,
         cast({{ silver_column('record_hash') }} as {{ dbt.type_string() }}) as record_hash,
         cast({{ silver_column('is_deleted') }} as boolean) as is_deleted
     from source
