@@ -35,6 +35,8 @@ managed runtime:
   States.Runtime. Here 262,144 bytes of compact UTF-8 JSON is the limit for
   a state's output, a task's result and its input, and both errors are
   terminal: the execution fails, no Retry or Catch applies.            -> enforced
+* StartExecution: moto's interpreter backend checks neither the execution
+  name (1-80 characters of a limited set) nor the input's 256 KiB.     -> enforced
 * S3 -> EventBridge events carry the raw key; S3 event keys are URL-encoded
   ('+' for a space), which the trigger function decodes.                -> fixed
 * Retry back-off, Wait states and `.sync` polling sleep in real time; they are
@@ -557,6 +559,35 @@ def _payload_patches() -> list:
     ]
 
 
+def _start_execution_limits(original):
+    def start_execution(self, state_machine_arn, name=None, execution_input=None, **kwargs):
+        """StartExecution as AWS checks it: the name (1-80 characters, no whitespace,
+        brackets, wildcards, punctuation or control characters) and the input's size.
+        moto's interpreter backend checks neither ("TODO: validate name format")."""
+        from moto.stepfunctions.exceptions import ValidationException
+
+        self._validate_name(name)
+        if execution_input is not None and not within_payload_limit(execution_input):
+            raise ValidationException(
+                f"1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {PAYLOAD_LIMIT_BYTES}"
+            )
+        return original(self, state_machine_arn, name, execution_input, **kwargs)
+
+    return start_execution
+
+
+def _start_execution_patches() -> list:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    backend = StepFunctionsParserBackend
+    return [
+        mock.patch.object(
+            backend, "start_execution", _start_execution_limits(backend.start_execution)
+        )
+    ]
+
+
 # --- S3 -> EventBridge ------------------------------------------------------
 
 
@@ -625,6 +656,7 @@ def local_aws(runtimes: LocalRuntimes) -> Iterator[None]:
         + _ecs_patches(runtimes)
         + _sdk_patches()
         + _payload_patches()
+        + _start_execution_patches()
         + _s3_event_patches()
         + _time_patches(runtimes.time_scale)
     )

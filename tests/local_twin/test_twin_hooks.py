@@ -89,6 +89,11 @@ def test_leniencies_the_strict_hooks_remove_are_still_there():
     assert {"FAILED", "TIMEOUT", "ERROR"} == glue._JOB_RUN_STATE_ABNORMAL_TERMINAL_VALUE
     # aws-sdk: S3 errors keep the lower-case service name.
     assert "s3" not in sdk._SERVICE_ERROR_NAMES
+    # StartExecution: the interpreter backend validates neither the name nor the input size.
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    start = inspect.getsource(StepFunctionsParserBackend.start_execution)
+    assert "TODO: validate name format" in start and "_validate_name" not in start
 
 
 def test_internals_the_hooks_patch_exist():
@@ -457,6 +462,37 @@ def test_an_oversized_state_output_fails_the_execution(hooked_aws):
                                               "After": {"Type": "Pass", "End": True}}}
     described = run_machine(machine, {"half": "z" * 140_000})
     assert described["status"] == "FAILED" and described["error"] == "States.DataLimitExceeded"
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [("a" * 80, False), ("a" * 81, True), ("has space", True), ("semi;colon", True)],
+)
+def test_start_execution_checks_the_name_like_aws(hooked_aws, name, refused):
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="names", roleArn="arn:aws:iam::123456789012:role/r",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]  # fmt: skip
+    if not refused:
+        assert sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
+        return
+    # AWS: InvalidName for the character set; the 80-character bound is a length constraint.
+    with pytest.raises(sfn.exceptions.ClientError, match="InvalidName|ValidationException"):
+        sfn.start_execution(stateMachineArn=machine, name=name)
+
+
+def test_start_execution_refuses_an_input_over_256_kib(hooked_aws):
+    sfn = boto3.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="inputs", roleArn="arn:aws:iam::123456789012:role/r",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]  # fmt: skip
+    fits = json.dumps({"k": "x" * (aws_hooks.PAYLOAD_LIMIT_BYTES - 20)})
+    assert sfn.start_execution(stateMachineArn=machine, name="fits", input=fits)
+    too_big = json.dumps({"k": "x" * aws_hooks.PAYLOAD_LIMIT_BYTES})
+    with pytest.raises(sfn.exceptions.ClientError, match="ValidationException"):
+        sfn.start_execution(stateMachineArn=machine, name="too-big", input=too_big)
 
 
 def test_runtime_errors_are_not_caught_by_states_all(hooked_aws):
