@@ -5,10 +5,10 @@ on a fresh clone without credentials, and the same template deploys anywhere.
 
 Extension points for the streaming part (MSK Serverless + MSK Connect S3 sink):
 `storage.raw_bucket` / `storage.data_key` (the sink writes under `topics/`, which the
-ingestion rule already watches), `warehouse.vpc` (private subnets for the cluster and
-the connector), and `monitoring.notification_topic` / `monitoring.watch_*` for its
-alarms. Stream files are loaded by the same silver Glue job as batch files
-(`processing.silver_job`, `--source_kind stream`): one writer per Delta table.
+ingestion rule already watches) and `warehouse.vpc` (private subnets for the cluster
+and the connector). It adds no alarm of its own: a stalled connector shows only as
+files no longer arriving. Stream files are loaded by the same silver Glue job as batch
+files (`processing.silver_job`, `--source_kind stream`): one writer per Delta table.
 """
 
 from __future__ import annotations
