@@ -49,6 +49,10 @@ class Synthesis:
         cfn = construct.node.default_child if construct.node.default_child else construct
         return self.stack.resolve(self.stack.get_logical_id(cfn))
 
+    @property
+    def nag_findings(self) -> list[str]:
+        return nag_findings(self.nag_report)
+
     def only(self, resource_type: str) -> dict[str, Any]:
         found = self.resources(resource_type)
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
@@ -60,22 +64,38 @@ def cdk_context() -> dict[str, Any]:
     return json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
 
 
-@pytest.fixture(scope="session")
-def synthesis(cdk_context, tmp_path_factory) -> Synthesis:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = App(context=cdk_context, outdir=str(outdir))
-    stack = build_app(app)
+def synthesize(app: App, outdir: Path, stack_name: str) -> tuple[dict, dict | None, str | None]:
+    """(template, validation report or None, synthesis error or None) of one app."""
     synth_error = None
     try:
         app.synth()
     except RuntimeError as error:  # cdk-nag findings fail synthesis, as in `cdk synth`
         synth_error = str(error)
-    template_file = outdir / f"{stack.stack_name}.template.json"
+    template_file = outdir / f"{stack_name}.template.json"
     if not template_file.exists():
         pytest.fail(f"synthesis wrote no template: {synth_error}")
     template = json.loads(template_file.read_text(encoding="utf-8"))
     report_file = outdir / VALIDATION_REPORT
     report = json.loads(report_file.read_text()) if report_file.exists() else None
+    return template, report, synth_error
+
+
+def nag_findings(report: dict | None) -> list[str]:
+    """'<rule> at <construct path>' for each violation a validation report lists."""
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in (report or {}).get("pluginReports", [])
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+@pytest.fixture(scope="session")
+def synthesis(cdk_context, tmp_path_factory) -> Synthesis:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = App(context=cdk_context, outdir=str(outdir))
+    stack = build_app(app)
+    template, report, synth_error = synthesize(app, outdir, stack.stack_name)
     return Synthesis(
         stack=stack,
         config=stack.config,
@@ -85,6 +105,23 @@ def synthesis(cdk_context, tmp_path_factory) -> Synthesis:
         nag_report=report,
         synth_error=synth_error,
     )
+
+
+@pytest.fixture
+def nag_canary(tmp_path) -> tuple[list[str], str | None]:
+    """(findings, synthesis error) of a tiny app holding one bucket with none of the
+    pipeline's settings, checked and read exactly as the pipeline's synthesis is."""
+    from aws_cdk import Stack
+    from aws_cdk import aws_s3 as s3
+
+    from cdk.stack import add_nag_checks
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "NagCanary")
+    s3.Bucket(stack, "PlainBucket")
+    add_nag_checks(app)
+    _, report, synth_error = synthesize(app, tmp_path, stack.stack_name)
+    return nag_findings(report), synth_error
 
 
 @dataclass
