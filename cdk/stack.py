@@ -131,20 +131,28 @@ def add_nag_checks(app: App) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
-def build_app(app: App, *, project_root: Path = PROJECT_ROOT) -> SalesPipelineStack:
-    """Add the pipeline stack and the cdk-nag AwsSolutions checks to `app`.
-
-    Shared by app.py and the tests so both synthesize exactly the same thing.
-    """
-    config = PipelineConfig.from_node(app.node)
+def add_pipeline_stack(
+    scope: Construct, *, project_root: Path = PROJECT_ROOT
+) -> SalesPipelineStack:
+    """The pipeline stack under `scope` (the app, or a Stage with its own context), its
+    settings read from the scope's context, with its cdk-nag acknowledgments."""
+    config = PipelineConfig.from_node(scope.node)
     stack = SalesPipelineStack(
-        app,
+        scope,
         stack_name(config),
         config=config,
         project_root=project_root,
         description=f"Sales data aggregation pipeline ({config.env_name})",
     )
-    add_nag_checks(app)
     acknowledge_findings(stack)
     return stack
 
+
+def build_app(app: App, *, project_root: Path = PROJECT_ROOT) -> SalesPipelineStack:
+    """Add the pipeline stack and the cdk-nag AwsSolutions checks to `app`.
+
+    Shared by app.py and the tests so both synthesize exactly the same thing.
+    """
+    stack = add_pipeline_stack(app, project_root=project_root)
+    add_nag_checks(app)
+    return stack

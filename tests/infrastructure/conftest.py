@@ -1,12 +1,17 @@
 """One CDK synthesis per test session, shared by every infrastructure test.
 
-The app is built exactly as `cdk synth` builds it: the context of cdk.json and
-the cdk-nag AwsSolutions checks (cdk.stack.build_app). Synthesizing takes ~10 s,
-so all assertions read this one cloud assembly.
+The app is built exactly as `cdk synth` builds it (the context of cdk.json and the
+cdk-nag AwsSolutions checks, cdk.stack.build_app), and the same synthesis carries two
+more stages, so every template the tests read comes from one `app.synth()` (~10 s):
+- `NonDevStreaming`: the pipeline as a non-dev environment deploys it (data retained)
+  with the streaming part enabled by its plugin context;
+- `NagCanary`: one bucket with none of the pipeline's settings, which the cdk-nag
+  checks must report (otherwise a clean report would prove nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -17,26 +22,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, Stack, Stage
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from cdk.config import PipelineConfig
-from cdk.stack import PROJECT_ROOT, SalesPipelineStack, build_app
+from cdk.stack import PROJECT_ROOT, SalesPipelineStack, add_pipeline_stack, build_app
 
 CDK_JSON = PROJECT_ROOT / "cdk.json"
 VALIDATION_REPORT = "validation-report.json"
 CLI_SYNTH_TEST = "test_cli_synth.py"
+NON_DEV_STAGE = "NonDevStreaming"
+NON_DEV_CONTEXT = {
+    "env_name": "prod",
+    "s3SinkPluginBucket": "my-artifacts",
+    "s3SinkPluginKey": "plugins/kafka-connect-s3.zip",
+}
+NAG_CANARY_STAGE = "NagCanary"
 
 
 @dataclass(frozen=True)
-class Synthesis:
+class StackSynthesis:
+    """One synthesized pipeline stack: the construct, its template and file, its findings."""
+
     stack: SalesPipelineStack
-    config: PipelineConfig
-    outdir: Path
+    template_file: Path
     template: dict[str, Any]
-    assertions: Template
-    nag_report: dict[str, Any] | None  # written only when a validation plugin failed
-    synth_error: str | None
+    nag_findings: list[str]
+
+    @property
+    def config(self) -> PipelineConfig:
+        return self.stack.config
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
@@ -49,14 +65,41 @@ class Synthesis:
         cfn = construct.node.default_child if construct.node.default_child else construct
         return self.stack.resolve(self.stack.get_logical_id(cfn))
 
-    @property
-    def nag_findings(self) -> list[str]:
-        return nag_findings(self.nag_report)
-
     def only(self, resource_type: str) -> dict[str, Any]:
         found = self.resources(resource_type)
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.values()))
+
+
+@dataclass(frozen=True)
+class Synthesis(StackSynthesis):
+    """The session's synthesis: the dev stack of cdk.json, plus the other stages."""
+
+    outdir: Path
+    assertions: Template
+    non_dev: StackSynthesis
+    nag_canary_findings: list[str]
+
+
+def nag_findings(report: dict | None, under: str = "") -> list[str]:
+    """'<rule> at <construct path>' for each violation of the report under a path prefix."""
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in (report or {}).get("pluginReports", [])
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+        if construct["constructPath"].startswith(under)
+    ]
+
+
+def _stack_synthesis(stack: SalesPipelineStack, outdir: Path, findings) -> StackSynthesis:
+    stage = Stage.of(stack)
+    folder = outdir if stage is stack.node.root else outdir / stage.artifact_id
+    template_file = folder / stack.template_file
+    if not template_file.exists():
+        pytest.fail(f"synthesis wrote no template for {stack.node.path} ({template_file})")
+    template = json.loads(template_file.read_text(encoding="utf-8"))
+    return StackSynthesis(stack, template_file, template, findings)
 
 
 @pytest.fixture(scope="session")
@@ -64,64 +107,38 @@ def cdk_context() -> dict[str, Any]:
     return json.loads(CDK_JSON.read_text(encoding="utf-8"))["context"]
 
 
-def synthesize(app: App, outdir: Path, stack_name: str) -> tuple[dict, dict | None, str | None]:
-    """(template, validation report or None, synthesis error or None) of one app."""
-    synth_error = None
-    try:
-        app.synth()
-    except RuntimeError as error:  # cdk-nag findings fail synthesis, as in `cdk synth`
-        synth_error = str(error)
-    template_file = outdir / f"{stack_name}.template.json"
-    if not template_file.exists():
-        pytest.fail(f"synthesis wrote no template: {synth_error}")
-    template = json.loads(template_file.read_text(encoding="utf-8"))
-    report_file = outdir / VALIDATION_REPORT
-    report = json.loads(report_file.read_text()) if report_file.exists() else None
-    return template, report, synth_error
-
-
-def nag_findings(report: dict | None) -> list[str]:
-    """'<rule> at <construct path>' for each violation a validation report lists."""
-    return [
-        f"{violation['ruleName']} at {construct['constructPath']}"
-        for plugin in (report or {}).get("pluginReports", [])
-        for violation in plugin["violations"]
-        for construct in violation["violatingConstructs"]
-    ]
-
-
 @pytest.fixture(scope="session")
 def synthesis(cdk_context, tmp_path_factory) -> Synthesis:
     outdir = tmp_path_factory.mktemp("cdk.out")
     app = App(context=cdk_context, outdir=str(outdir))
     stack = build_app(app)
-    template, report, synth_error = synthesize(app, outdir, stack.stack_name)
+    non_dev_stage = Stage(app, NON_DEV_STAGE)
+    for key, value in NON_DEV_CONTEXT.items():
+        non_dev_stage.node.set_context(key, value)
+    non_dev_stack = add_pipeline_stack(non_dev_stage)
+    canary = Stack(Stage(app, NAG_CANARY_STAGE), "Plain")
+    s3.Bucket(canary, "PlainBucket")
+    with contextlib.suppress(RuntimeError):  # the canary's findings fail validation
+        app.synth()
+    report_file = outdir / VALIDATION_REPORT
+    report = json.loads(report_file.read_text()) if report_file.exists() else None
+    others = (f"{NON_DEV_STAGE}/", f"{NAG_CANARY_STAGE}/")
+    main_findings = [
+        finding for finding in nag_findings(report)
+        if not finding.split(" at ", 1)[1].startswith(others)
+    ]  # fmt: skip
+    main = _stack_synthesis(stack, outdir, main_findings)
+    non_dev = _stack_synthesis(non_dev_stack, outdir, nag_findings(report, f"{NON_DEV_STAGE}/"))
     return Synthesis(
         stack=stack,
-        config=stack.config,
+        template_file=main.template_file,
+        template=main.template,
+        nag_findings=main_findings,
         outdir=outdir,
-        template=template,
-        assertions=Template.from_json(template),
-        nag_report=report,
-        synth_error=synth_error,
+        assertions=Template.from_json(main.template),
+        non_dev=non_dev,
+        nag_canary_findings=nag_findings(report, f"{NAG_CANARY_STAGE}/"),
     )
-
-
-@pytest.fixture
-def nag_canary(tmp_path) -> tuple[list[str], str | None]:
-    """(findings, synthesis error) of a tiny app holding one bucket with none of the
-    pipeline's settings, checked and read exactly as the pipeline's synthesis is."""
-    from aws_cdk import Stack
-    from aws_cdk import aws_s3 as s3
-
-    from cdk.stack import add_nag_checks
-
-    app = App(outdir=str(tmp_path))
-    stack = Stack(app, "NagCanary")
-    s3.Bucket(stack, "PlainBucket")
-    add_nag_checks(app)
-    _, report, synth_error = synthesize(app, tmp_path, stack.stack_name)
-    return nag_findings(report), synth_error
 
 
 @dataclass

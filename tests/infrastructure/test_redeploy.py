@@ -6,9 +6,9 @@ same environment would try to create that name again and fail. So every retained
 resource lets CloudFormation name it, or carries a name unique to one stack
 creation (from AWS::StackId); metadata the code re-creates is deleted instead.
 
-This needs a non-dev template: one extra synthesis for the module, without cdk-nag
-(test_lint_and_nag covers that on the session's), with the streaming part enabled so
-its resources are checked too. ~2 s after the session synthesis.
+This needs a non-dev template: the session synthesis's NonDevStreaming stage
+(tests/infrastructure/conftest.py), with the streaming part enabled so its resources
+are checked too.
 """
 
 from __future__ import annotations
@@ -17,13 +17,8 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import App
-
-from cdk.config import PipelineConfig
-from cdk.stack import SalesPipelineStack, stack_name
 
 NON_DEV_ENV = "prod"
-STREAMING_PLUGIN = {"s3SinkPluginBucket": "my-artifacts", "s3SinkPluginKey": "plugins/s3-sink.zip"}
 KEPT = ("Retain", "Snapshot")
 
 # The property that names each resource type, as far as the stack creates such types.
@@ -57,14 +52,10 @@ PHYSICAL_NAME = {
 
 
 @pytest.fixture(scope="module")
-def non_dev_template(cdk_context, tmp_path_factory) -> dict[str, Any]:
-    outdir = tmp_path_factory.mktemp("cdk.out.non-dev")
-    context = {**cdk_context, **STREAMING_PLUGIN, "env_name": NON_DEV_ENV}
-    app = App(context=context, outdir=str(outdir))
-    config = PipelineConfig.from_node(app.node)
-    stack = SalesPipelineStack(app, stack_name(config), config=config)
-    app.synth()
-    return json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+def non_dev_template(synthesis) -> dict[str, Any]:
+    assert synthesis.non_dev.config.env_name == NON_DEV_ENV
+    assert synthesis.non_dev.stack.streaming is not None
+    return synthesis.non_dev.template
 
 
 def _physical_name(resource: dict[str, Any]) -> Any:
