@@ -1,29 +1,44 @@
-"""Run a Lambda function's real handler in-process with real-shaped events.
+"""What the Lambda runtime gives a function's code: its modules, a context, an event.
 
-moto cannot run Lambda without Docker, and EventBridge cannot target Lambda in
-moto, so the twin plays the Lambda service: it loads `lambdas/<name>/app.py` the
-way the Lambda runtime does (the asset folder on sys.path) and feeds it SQS
-event-source batches built from the messages moto delivered to the queue.
+moto cannot run Lambda without Docker, so the twin runs the real handler in-process:
+`lambdas/<name>/app.py` loaded the way the runtime loads it (the asset folder on
+sys.path, so the function's modules import each other by plain name), a context
+object with what Powertools reads, and SQS event-source batches shaped as Lambda's
+poller builds them. The service around it (environment, polling, deleting, logs)
+is lambda_service.py; tests that call a handler directly use these pieces alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 from local_twin.paths import LAMBDAS_DIR
 
 
-def load_handler_module(function: str) -> ModuleType:
-    """Import lambdas/<function>/app.py under a unique module name."""
+def _asset_folder_on_path(function: str) -> Path:
     folder = LAMBDAS_DIR / function
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+    return folder
+
+
+def load_asset_module(function: str, name: str) -> ModuleType:
+    """A module of lambdas/<function>/ by its plain name: the very module the handler imports."""
+    _asset_folder_on_path(function)
+    return importlib.import_module(name)
+
+
+def load_handler_module(function: str) -> ModuleType:
+    """Import lambdas/<function>/app.py under a unique module name."""
+    folder = _asset_folder_on_path(function)
     module_name = f"lambda_{function}_app"
     if module_name in sys.modules:
         return sys.modules[module_name]

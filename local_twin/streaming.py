@@ -153,7 +153,7 @@ def stream_events(
     finally:
         kafka.close()
     arns = twin.deliver_events()
-    run.executions = twin.wait(arns, dropped_at=run.last_event_produced_at)
+    run.executions = twin.executions.wait(arns, dropped_at=run.last_event_produced_at)
     for record in run.executions:
         end = record.get("drop_to_end_seconds")
         if end is not None:

@@ -14,7 +14,7 @@ import pytest
 from deltalake import DeltaTable
 
 from local_twin.cli import main as twin_cli
-from local_twin.lambda_runtime import LambdaContext, sqs_event
+from local_twin.lambda_runtime import sqs_event
 from local_twin.twin import Twin
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 
@@ -81,18 +81,16 @@ def test_same_file_again_changes_nothing_and_a_redelivery_starts_nothing(twin, f
     silver_before = sorted((r["row_id"], r["record_hash"]) for r in silver(twin.workspace, "sales"))
     gold_sql = "select count(*), sum(sales), sum(profit) from fact_sales"
     gold_before = gold(twin.workspace, gold_sql)
-    executions_before = set(twin.execution_arns())
+    executions_before = set(twin.executions.arns())
     path = files["good"][0]
     twin.put_raw_object(f"landing/sales/{path.name}", path.read_bytes())  # a new version
-    [message] = twin.receive_events()
-    assert twin.invoke_trigger([message]) == {"batchItemFailures": []}
-    redelivery = twin.trigger.lambda_handler(
-        sqs_event([message], twin.queue_arn), LambdaContext("trigger")
-    )
+    [message] = twin.trigger.receive()
+    assert twin.trigger.invoke([message]) == {"batchItemFailures": []}
+    redelivery = twin.trigger.handle(sqs_event([message], twin.trigger.queue_arn))
     assert redelivery == {"batchItemFailures": []}
-    started = sorted(set(twin.execution_arns()) - executions_before)
+    started = sorted(set(twin.executions.arns()) - executions_before)
     assert len(started) == 1  # the redelivered event was de-duplicated by the execution name
-    [record] = twin.wait(started, dropped_at=None)
+    [record] = twin.executions.wait(started, dropped_at=None)
     assert record["status"] == "SUCCEEDED", record
     counts = record["metrics"]["counts"]
     assert counts["inserted"] == counts["updated"] == 0

@@ -1,10 +1,10 @@
 """`twin smoke` against the twin's moto world, standing in for a freshly deployed stack.
 
 The twin provisions the pipeline's resources in moto (buckets, rule, queue, state
-machine, Glue job, ECS task); a background thread plays the Lambda poller (the real
-trigger handler on the real queue); the Glue job run and the dbt task are stand-ins
-that write the run record a scenario asks for (the real engines are covered in
-tests/e2e). DescribeStacks answers with the outputs a deployed stack would have,
+machine, Glue job, ECS task); its Lambda service polls the real queue on a background
+thread, as on AWS, calling the real trigger handler; the Glue job run and the dbt task
+are stand-ins that write the run record a scenario asks for (the real engines are
+covered in tests/e2e). DescribeStacks answers with the outputs a deployed stack would have,
 carrying the twin's real names and ARNs under cdk/outputs.py's keys: moto's own
 CloudFormation backend needs the moto[cloudformation] extra (openapi-spec-validator,
 graphql-core, joserfc), which uv.lock does not install, so a botocore `before-call`
@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -29,6 +28,7 @@ from cdk import outputs as names
 from local_twin import provision, smoke
 from local_twin.aws_hooks import REGION
 from local_twin.cli import main as twin_cli
+from local_twin.lambda_service import BackgroundPoller
 from local_twin.paths import SAMPLE_DATA_DIR
 from local_twin.progress import Progress
 from local_twin.twin import Twin
@@ -68,36 +68,6 @@ class Scenario:
                           Body=json.dumps(body))  # fmt: skip
 
 
-class LambdaPoller:
-    """The Lambda service's SQS poller for the trigger, on a thread, as on AWS."""
-
-    def __init__(self, twin: Twin) -> None:
-        self.twin = twin
-        self.paused = threading.Event()
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="lambda-poller", daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                messages = [] if self.paused.is_set() else self.twin.receive_events()
-                if messages:
-                    self.twin.invoke_trigger(messages)
-                    continue
-            except Exception as exc:  # shown by the test that times out because of it
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-            self._stop.wait(0.05)
-
-    def __enter__(self) -> LambdaPoller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        self._thread.join(10)
-
-
 class FakeStacks:
     """CloudFormation DescribeStacks for a session: {stack name: {output key: value}}."""
 
@@ -132,7 +102,7 @@ class _Response:
 @dataclass
 class Deployed:
     twin: Twin
-    poller: LambdaPoller
+    poller: BackgroundPoller
     stacks: FakeStacks
     outputs: dict[str, str]
     scenario: Scenario = field(default_factory=Scenario)
@@ -149,10 +119,10 @@ def stack_outputs(twin: Twin, dead_letter_queue_url: str) -> dict[str, str]:
     values = {
         names.RAW_BUCKET: RAW_BUCKET,
         names.LAKE_BUCKET: LAKE_BUCKET,
-        names.STATE_MACHINE: twin.state_machine_arn,
+        names.STATE_MACHINE: twin.resources.state_machine_arn,
         names.NOTIFICATION_TOPIC: f"arn:aws:sns:{REGION}:123456789012:sales-pipeline-notifications",
         names.OBJECT_EVENTS_RULE: "sales-raw-object-created",
-        names.OBJECT_EVENTS_QUEUE: twin.queue_url,
+        names.OBJECT_EVENTS_QUEUE: twin.resources.queue_url,
         names.DEAD_LETTER_QUEUE: dead_letter_queue_url,
         names.TRIGGER_LOG_GROUP: "/aws/lambda/sales-pipeline-trigger",
         names.GLUE_JOB: provision.GLUE_JOB_NAME,
@@ -175,7 +145,7 @@ def deployed(tmp_path_factory):
         glue_runner=lambda name, args: holder["deployed"].scenario.glue(name, args),
         ecs_runner=lambda spec: 0,
         quarantine_ratio_threshold="0.5",
-    ) as twin, LambdaPoller(twin) as poller:  # fmt: skip
+    ) as twin, twin.trigger.serve_in_background() as poller:  # fmt: skip
         sqs = boto3.client("sqs", region_name=REGION)
         dead_letter_queue = sqs.create_queue(QueueName="sales-pipeline-object-events-dlq")
         stacks = FakeStacks()
@@ -299,7 +269,7 @@ def test_no_execution_within_the_timeout_fails_with_what_to_check(deployed_fresh
         checks, _ = deployed_fresh.smoke(sample, timeout=1.0)
     finally:
         sqs = boto3.client("sqs", region_name=REGION)
-        sqs.purge_queue(QueueUrl=deployed_fresh.twin.queue_url)
+        sqs.purge_queue(QueueUrl=deployed_fresh.twin.resources.queue_url)
         deployed_fresh.poller.paused.clear()
     check = checks["execution started"]
     assert check.status == "FAIL"

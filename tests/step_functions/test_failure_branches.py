@@ -114,7 +114,7 @@ def test_a_burst_of_executions_takes_turns_on_the_one_silver_job(twin):
 
     wait_for(lambda: refused() == 5)  # every execution but the slot holder was refused
     twin.scenario.glue_gate.set()
-    records = twin.twin.wait(arns, dropped_at=None)
+    records = twin.twin.executions.wait(arns, dropped_at=None)
     assert [r["status"] for r in records] == ["SUCCEEDED"] * 6
     assert all("GlueJobFailed" not in r["path"] for r in records)
     assert len(twin.scenario.glue_calls) == 6 and twin.scenario.max_parallel_glue == 1
@@ -137,8 +137,8 @@ def test_missing_run_summary_is_notified(twin):
 def test_invalid_input_is_notified_without_running_anything(twin):
     twin.scenario = Scenario()
     name = f"invalid-{uuid.uuid4().hex[:8]}"
-    [record] = twin.twin.wait(
-        [twin.twin.start_execution(name, {"run_id": name, "kind": "batch"})], dropped_at=None
+    [record] = twin.twin.executions.wait(
+        [twin.twin.executions.start(name, {"run_id": name, "kind": "batch"})], dropped_at=None
     )
     notice = assert_failure_notice(record, "input validation failed: InvalidInput")
     assert "InputInvalid" in record["path"] and "RunGlueJob" not in record["path"]
@@ -200,7 +200,8 @@ def test_dbt_task_placed_once_capacity_is_back(twin):
 
 def test_lock_of_an_expired_holder_is_taken_over(twin):
     """Closed executions are kept 90 days: DescribeExecution then says ExecutionDoesNotExist."""
-    expired = twin.twin.state_machine_arn.replace(":stateMachine:", ":execution:") + ":gone"
+    machine = twin.twin.resources.state_machine_arn
+    expired = machine.replace(":stateMachine:", ":execution:") + ":gone"
     boto3.client("dynamodb").update_item(
         TableName=GOLD_REFRESH_TABLE,
         Key=LOCK_KEY,
@@ -237,7 +238,7 @@ def test_ten_thousand_objects_stay_within_the_payload_limit(twin):
         for i in range(3000)
     ]
     twin.scenario = Scenario(sources=10_000, rejected_files=rejected, quarantine_ratio=0.3)
-    [record] = twin.twin.wait([twin.start_manifest(10_000)], dropped_at=None)
+    [record] = twin.twin.executions.wait([twin.start_manifest(10_000)], dropped_at=None)
     full = twin.workspace.object_path(LAKE_BUCKET, f"runs/{record['run_id']}/metrics.json")
     assert full.stat().st_size > 3_000_000
     assert record["status"] == "FAILED" and record["error"] == "DataQualityBreach"
@@ -255,12 +256,12 @@ def test_notices_stay_bounded_with_the_longest_inputs(twin):
     rejected = [{"uri": "u" * 2000, "reason": "r" * 2000, "detail": '"' * 2000}] * 50
     twin.scenario = Scenario(rejected_files=rejected)
     name = f"long-{uuid.uuid4().hex[:8]}"
-    arn = twin.twin.start_execution(name, {"run_id": name, "kind": "batch", "source_uris": uris})
-    [breach] = twin.twin.wait([arn], dropped_at=None)
+    arn = twin.twin.executions.start(name, {"run_id": name, "kind": "batch", "source_uris": uris})
+    [breach] = twin.twin.executions.wait([arn], dropped_at=None)
     twin.scenario = Scenario(glue_error="e" * 20_000)
-    arn = twin.twin.start_execution(f"{name}-2", {"run_id": name, "kind": "batch",
+    arn = twin.twin.executions.start(f"{name}-2", {"run_id": name, "kind": "batch",
                                                   "source_uris": uris})
-    [failure] = twin.twin.wait([arn], dropped_at=None)
+    [failure] = twin.twin.executions.wait([arn], dropped_at=None)
     for record in (breach, failure):
         [notice] = record["notifications"]
         assert notice["objects"] == uris

@@ -133,7 +133,7 @@ class ScenarioTwin:
     def start(self, key: str = "landing/sales/orders.csv") -> str:
         name = f"test-{uuid.uuid4().hex[:12]}"
         payload = {"run_id": name, "kind": "batch", "source_uris": f"s3://{RAW_BUCKET}/{key}"}
-        return self.twin.start_execution(name, payload)
+        return self.twin.executions.start(name, payload)
 
     def start_manifest(self, object_count: int) -> str:
         """A batch execution as the trigger starts it above 20 objects (with a manifest)."""
@@ -141,18 +141,18 @@ class ScenarioTwin:
         manifest = f"s3://{LAKE_BUCKET}/manifests/{name}.json"
         payload = {"run_id": name, "kind": "batch", "manifest_uri": manifest,
                    "object_count": object_count}
-        return self.twin.start_execution(name, payload)
+        return self.twin.executions.start(name, payload)
 
     def start_stream(self) -> str:
         """A stream execution as the trigger starts it for a burst (with a manifest)."""
         name = f"stream-{uuid.uuid4().hex[:12]}"
         manifest = f"s3://{LAKE_BUCKET}/manifests/{name}.json"
         payload = {"run_id": name, "kind": "stream", "manifest_uri": manifest, "object_count": 30}
-        return self.twin.start_execution(name, payload)
+        return self.twin.executions.start(name, payload)
 
     def run(self, **scenario) -> dict:
         self.scenario = Scenario(**scenario)
-        [record] = self.twin.wait([self.start()], dropped_at=None)
+        [record] = self.twin.executions.wait([self.start()], dropped_at=None)
         return record
 
     def lock_item(self) -> dict:
@@ -265,7 +265,7 @@ def test_concurrent_glue_run_is_retried_with_backoff(stop_twin):
             break
         threading.Event().wait(0.05)
     stop_twin.scenario.glue_gate.set()
-    [record] = stop_twin.twin.wait([arn], dropped_at=None)
+    [record] = stop_twin.twin.executions.wait([arn], dropped_at=None)
     assert record["status"] == "SUCCEEDED"
     assert "Glue.ConcurrentRunsExceededException" in history_errors(arn)
     assert record["path"].count("RunGlueJob") == 1  # retried inside the state, not re-entered
@@ -275,7 +275,7 @@ def test_concurrent_glue_run_is_retried_with_backoff(stop_twin):
 
 def test_stream_runs_the_same_silver_job_with_the_stream_loader(stop_twin):
     stop_twin.scenario = Scenario()
-    [record] = stop_twin.twin.wait([stop_twin.start_stream()], dropped_at=None)
+    [record] = stop_twin.twin.executions.wait([stop_twin.start_stream()], dropped_at=None)
     assert record["status"] == "SUCCEEDED" and "UseStreamLoader" in record["path"]
     [(job_name, arguments)] = stop_twin.scenario.glue_calls
     assert job_name == GLUE_JOB_NAME  # one job for every silver writer
@@ -295,7 +295,7 @@ def test_batch_and_stream_silver_writers_never_run_at_once(stop_twin):
             break
         threading.Event().wait(0.05)
     stop_twin.scenario.glue_gate.set()
-    records = stop_twin.twin.wait([batch, stream], dropped_at=None)
+    records = stop_twin.twin.executions.wait([batch, stream], dropped_at=None)
     assert [r["status"] for r in records] == ["SUCCEEDED", "SUCCEEDED"]
     calls = stop_twin.scenario.glue_calls
     assert {name for name, _ in calls} == {GLUE_JOB_NAME}
@@ -308,9 +308,10 @@ def test_refreshes_never_overlap_and_the_last_commit_is_refreshed(stop_twin):
     stop_twin.scenario = Scenario(dbt_gate=threading.Event())
     holder = stop_twin.start("landing/sales/first.csv")
     assert stop_twin.scenario.dbt_started.wait(30)
-    [late] = stop_twin.twin.wait([stop_twin.start("landing/sales/second.csv")], dropped_at=None)
+    late_arn = stop_twin.start("landing/sales/second.csv")
+    [late] = stop_twin.twin.executions.wait([late_arn], dropped_at=None)
     stop_twin.scenario.dbt_gate.set()
-    [first] = stop_twin.twin.wait([holder], dropped_at=None)
+    [first] = stop_twin.twin.executions.wait([holder], dropped_at=None)
     assert late["status"] == "SUCCEEDED" and late["path"][-1] == "GoldRefreshDelegated"
     assert "RunDbt" not in late["path"]
     assert first["status"] == "SUCCEEDED"

@@ -10,7 +10,6 @@ import boto3
 import duckdb
 import pytest
 
-from local_twin.lambda_runtime import LambdaContext
 from local_twin.progress import quiet
 from local_twin.streaming import stream_events
 from local_twin.twin import Twin
@@ -74,9 +73,9 @@ def _redeliver_later(twin, keys: list[str]) -> dict:
                 bucket=RAW_BUCKET,
             )
         )
-    before = set(twin.execution_arns())
-    response = twin.trigger.lambda_handler(sqs_batch(*bodies), LambdaContext("trigger"))
-    return {"response": response, "new_executions": set(twin.execution_arns()) - before}
+    before = set(twin.executions.arns())
+    response = twin.trigger.handle(sqs_batch(*bodies))
+    return {"response": response, "new_executions": set(twin.executions.arns()) - before}
 
 
 def test_events_reach_gold_through_one_stream_execution(streamed):
