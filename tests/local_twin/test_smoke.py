@@ -4,11 +4,9 @@ The twin provisions the pipeline's resources in moto (buckets, rule, queue, stat
 machine, Glue job, ECS task); its Lambda service polls the real queue on a background
 thread, as on AWS, calling the real trigger handler; the Glue job run and the dbt task
 are stand-ins that write the run record a scenario asks for (the real engines are
-covered in tests/e2e). DescribeStacks answers with the outputs a deployed stack would have,
-carrying the twin's real names and ARNs under cdk/outputs.py's keys: moto's own
-CloudFormation backend needs the moto[cloudformation] extra (openapi-spec-validator,
-graphql-core, joserfc), which uv.lock does not install, so a botocore `before-call`
-hook on the smoke's session answers that one call, as moto would.
+covered in tests/e2e). The stack is a real CloudFormation stack in moto: it creates the
+event buffer's dead-letter queue and outputs it, with the twin's real names and ARNs for
+the other resources, under cdk/outputs.py's keys.
 """
 
 from __future__ import annotations
@@ -68,54 +66,38 @@ class Scenario:
                           Body=json.dumps(body))  # fmt: skip
 
 
-class FakeStacks:
-    """CloudFormation DescribeStacks for a session: {stack name: {output key: value}}."""
-
-    def __init__(self) -> None:
-        self.stacks: dict[str, dict[str, str]] = {}
-
-    def __call__(self, params, **_kwargs):
-        name = params["body"]["StackName"]
-        if name not in self.stacks:
-            error = {"Code": "ValidationError", "Message": f"Stack with id {name} does not exist"}
-            return _Response(400), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
-        stack = {
-            "StackName": name,
-            "StackStatus": "CREATE_COMPLETE",
-            "CreationTime": datetime.now(UTC),
-            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.stacks[name].items()],
-        }
-        return _Response(200), {"Stacks": [stack], "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    def session(self):
-        session = boto3.Session(region_name=REGION)
-        session.events.register("before-call.cloudformation.DescribeStacks", self)
-        return session
-
-
-@dataclass
-class _Response:
-    status_code: int
-    headers: dict = field(default_factory=dict)
+def create_stack(name: str, outputs: dict[str, str]) -> None:
+    """A CloudFormation stack in moto with `outputs` (literal values), which also creates
+    the dead-letter queue its DeadLetterQueueUrl output names, as the real stack does."""
+    template = {
+        "Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue",
+                                          "Properties": {"QueueName": f"{name}-dlq"}}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }  # fmt: skip
+    if names.DEAD_LETTER_QUEUE in outputs:
+        template["Outputs"][names.DEAD_LETTER_QUEUE] = {"Value": {"Ref": "DeadLetterQueue"}}
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
 
 
 @dataclass
 class Deployed:
     twin: Twin
     poller: BackgroundPoller
-    stacks: FakeStacks
     outputs: dict[str, str]
     scenario: Scenario = field(default_factory=Scenario)
 
     def smoke(self, sample: smoke.Sample, stack: str = STACK, timeout: float = 30.0):
         progress = io.StringIO()
         run = smoke.SmokeRun(stack=stack, sample=sample, timeout=timeout, poll_seconds=0.05)
-        checks = smoke.run_smoke(run, self.stacks.session(), Progress(stream=progress))
+        session = boto3.Session(region_name=REGION)
+        checks = smoke.run_smoke(run, session, Progress(stream=progress))
         return {c.name: c for c in checks}, progress.getvalue()
 
 
-def stack_outputs(twin: Twin, dead_letter_queue_url: str) -> dict[str, str]:
-    """What `cdk deploy` would print, with the twin's resources (keys from cdk/outputs.py)."""
+def stack_outputs(twin: Twin) -> dict[str, str]:
+    """What `cdk deploy` would print, with the twin's resources (keys from cdk/outputs.py);
+    the dead-letter queue's URL comes from the stack itself (create_stack)."""
     values = {
         names.RAW_BUCKET: RAW_BUCKET,
         names.LAKE_BUCKET: LAKE_BUCKET,
@@ -123,7 +105,7 @@ def stack_outputs(twin: Twin, dead_letter_queue_url: str) -> dict[str, str]:
         names.NOTIFICATION_TOPIC: f"arn:aws:sns:{REGION}:123456789012:sales-pipeline-notifications",
         names.OBJECT_EVENTS_RULE: "sales-raw-object-created",
         names.OBJECT_EVENTS_QUEUE: twin.resources.queue_url,
-        names.DEAD_LETTER_QUEUE: dead_letter_queue_url,
+        names.DEAD_LETTER_QUEUE: "",
         names.TRIGGER_LOG_GROUP: "/aws/lambda/sales-pipeline-trigger",
         names.GLUE_JOB: provision.GLUE_JOB_NAME,
         names.OBJECT_LEDGER_TABLE: provision.OBJECT_LEDGER_TABLE,
@@ -146,12 +128,9 @@ def deployed(tmp_path_factory):
         ecs_runner=lambda spec: 0,
         quarantine_ratio_threshold="0.5",
     ) as twin, twin.trigger.serve_in_background() as poller:  # fmt: skip
-        sqs = boto3.client("sqs", region_name=REGION)
-        dead_letter_queue = sqs.create_queue(QueueName="sales-pipeline-object-events-dlq")
-        stacks = FakeStacks()
-        outputs = stack_outputs(twin, dead_letter_queue["QueueUrl"])
-        stacks.stacks[STACK] = outputs
-        holder["deployed"] = Deployed(twin, poller, stacks, outputs)
+        outputs = stack_outputs(twin)
+        create_stack(STACK, outputs)
+        holder["deployed"] = Deployed(twin, poller, outputs)
         yield holder["deployed"]
 
 
@@ -212,8 +191,8 @@ def test_a_stack_missing_outputs_fails_naming_them_and_drops_nothing(
 ):
     old = {k: v for k, v in deployed_fresh.outputs.items()
            if k not in (names.STATE_MACHINE, names.TRIGGER_LOG_GROUP)}  # fmt: skip
-    deployed_fresh.stacks.stacks["SalesPipeline-old"] = old
-    session = deployed_fresh.stacks.session()
+    create_stack("SalesPipeline-old", old)
+    session = boto3.Session(region_name=REGION)
     monkeypatch.setattr(smoke, "aws_session", lambda profile, region: session)
     s3 = boto3.client("s3", region_name=REGION)
     before = s3.list_objects_v2(Bucket=RAW_BUCKET).get("KeyCount")
@@ -228,7 +207,7 @@ def test_a_stack_missing_outputs_fails_naming_them_and_drops_nothing(
 
 
 def test_an_unknown_stack_says_which_options_to_check(deployed_fresh):
-    session = deployed_fresh.stacks.session()
+    session = boto3.Session(region_name=REGION)
     check, outputs = smoke.check_outputs(session.client("cloudformation"), "Nope", REGION)
     assert outputs is None and check.status == "FAIL"
     assert "Nope not found in us-east-1" in check.detail and "--region" in check.detail
