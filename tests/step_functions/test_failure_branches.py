@@ -19,22 +19,16 @@ import pytest
 
 from local_twin import provision
 from local_twin.aws_hooks import PAYLOAD_LIMIT_BYTES, payload_bytes
-from local_twin.provision import GLUE_JOB_NAME, GOLD_REFRESH_TABLE
+from local_twin.provision import GLUE_JOB_NAME
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET
-from tests.step_functions.test_pipeline_paths import (
-    LOCK_KEY,
-    Scenario,
-    ScenarioTwin,
-    history_errors,
-)
 
 NO_CAPACITY = [{"arn": "arn:aws:ecs:us-east-1:123456789012:cluster/sales-dbt",
                 "reason": "RESOURCE:FARGATE", "detail": "no Fargate capacity"}]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    harness = ScenarioTwin(tmp_path_factory)
+def twin(scenario_twin):
+    harness = scenario_twin()
     with harness.twin:
         yield harness
 
@@ -46,17 +40,10 @@ def wait_for(condition, seconds: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def lock_owner() -> str | None:
-    item = boto3.client("dynamodb").get_item(
-        TableName=GOLD_REFRESH_TABLE, Key=LOCK_KEY, ConsistentRead=True
-    ).get("Item", {})
-    return item.get("lock_owner", {}).get("S")
-
-
-def task_errors(execution_arn: str) -> list[str]:
+def task_errors(twin, execution_arn: str) -> list[str]:
     """Errors of failed task attempts, but the best-effort lock release of a failure path."""
     released = "DynamoDB.ConditionalCheckFailedException"
-    return [error for error in history_errors(execution_arn) if error != released]
+    return [error for error in twin.history_errors(execution_arn) if error != released]
 
 
 def assert_failure_notice(record: dict, stage: str) -> dict:
@@ -78,10 +65,10 @@ def test_glue_run_ending_abnormally_fails_the_task_and_is_notified(twin, state):
         "glue_end_state": state}
     record = twin.run(**scenario)
     notice = assert_failure_notice(record, "Glue job (bronze to silver) failed: States.TaskFailed")
-    assert task_errors(record["arn"]) == ["States.TaskFailed"]  # not retried
+    assert task_errors(twin, record["arn"]) == ["States.TaskFailed"]  # not retried
     assert "CheckGlueRunState" not in record["path"]  # .sync failed the state itself
     assert f'"JobRunState": "{state}"' in notice["details"]  # cause = the job run
-    assert twin.scenario.dbt_calls == [] and lock_owner() is None
+    assert twin.scenario.dbt_calls == [] and "lock_owner" not in twin.lock_item()
 
 
 def test_glue_run_stopped_is_a_failure_too(twin):
@@ -99,18 +86,18 @@ def test_glue_run_that_never_starts_is_notified_without_retries(twin):
     finally:
         provision.create_silver_job()
     notice = assert_failure_notice(record, "Glue job (bronze to silver) failed: Glue.Entity")
-    assert task_errors(record["arn"]) == ["Glue.EntityNotFoundException"]
+    assert task_errors(twin, record["arn"]) == ["Glue.EntityNotFoundException"]
     assert twin.scenario.glue_calls == [] and twin.scenario.dbt_calls == []
     assert notice["objects"] == f"s3://{RAW_BUCKET}/landing/sales/orders.csv"
 
 
 def test_a_burst_of_executions_takes_turns_on_the_one_silver_job(twin):
     """Queuing off + the long ConcurrentRunsExceeded retry: all reach the end, one at a time."""
-    twin.scenario = Scenario(glue_gate=threading.Event(), glue_seconds=0.2)
+    twin.use(glue_gate=threading.Event(), glue_seconds=0.2)
     arns = [twin.start(f"landing/sales/burst-{i}.csv") for i in range(6)]
 
     def refused() -> int:
-        return sum("Glue.ConcurrentRunsExceededException" in history_errors(a) for a in arns)
+        return sum("Glue.ConcurrentRunsExceededException" in twin.history_errors(a) for a in arns)
 
     wait_for(lambda: refused() == 5)  # every execution but the slot holder was refused
     twin.scenario.glue_gate.set()
@@ -130,12 +117,12 @@ def test_missing_run_summary_is_notified(twin):
     record = twin.run(write_summary=False)
     assert_failure_notice(record, "reading the run summary")
     assert "ReadRunMetricsFailed" in record["path"]
-    assert task_errors(record["arn"]) == ["S3.NoSuchKeyException"]
+    assert task_errors(twin, record["arn"]) == ["S3.NoSuchKeyException"]
     assert twin.scenario.dbt_calls == []
 
 
 def test_invalid_input_is_notified_without_running_anything(twin):
-    twin.scenario = Scenario()
+    twin.use()
     name = f"invalid-{uuid.uuid4().hex[:8]}"
     [record] = twin.twin.executions.wait(
         [twin.twin.executions.start(name, {"run_id": name, "kind": "batch"})], dropped_at=None
@@ -160,7 +147,7 @@ def test_a_notice_that_cannot_be_published_still_fails_the_execution(twin):
     for record in (breach, failure):
         assert record["status"] == "FAILED" and record["error"] == "SalesPipelineFailed"
         assert record["notifications"] == [] and record["path"][-1] == "PipelineFailed"
-        assert task_errors(record["arn"])[-4:] == ["SNS.NotFoundException"] * 4  # 3 retries
+        assert task_errors(twin, record["arn"])[-4:] == ["SNS.NotFoundException"] * 4  # 3 retries
     assert "PublishQualityNoticeFailed" in breach["path"]
     assert breach["cause"] == (
         "publishing the data-quality notification failed: SNS.NotFoundException"
@@ -177,7 +164,7 @@ def test_dbt_task_without_capacity_is_retried_then_notified(twin):
     finally:
         twin.twin.runtimes.ecs_failures = None
     notice = assert_failure_notice(record, "gold refresh (dbt) failed: DbtTaskNotPlaced")
-    assert task_errors(record["arn"]) == ["AmazonECS.Unknown"] * 5  # 4 retries
+    assert task_errors(twin, record["arn"]) == ["AmazonECS.Unknown"] * 5  # 4 retries
     assert "DbtTaskNotPlaced" in record["path"]
     assert "ECS could not start the dbt task" in notice["details"]
     assert "RESOURCE:FARGATE" in notice["details"]
@@ -194,7 +181,7 @@ def test_dbt_task_placed_once_capacity_is_back(twin):
     finally:
         twin.twin.runtimes.ecs_failures = None
     assert record["status"] == "SUCCEEDED"
-    assert task_errors(record["arn"]) == ["AmazonECS.Unknown"] * 2
+    assert task_errors(twin, record["arn"]) == ["AmazonECS.Unknown"] * 2
     assert record["path"].count("RunDbt") == 1 and len(twin.scenario.dbt_calls) == 1
 
 
@@ -202,15 +189,10 @@ def test_lock_of_an_expired_holder_is_taken_over(twin):
     """Closed executions are kept 90 days: DescribeExecution then says ExecutionDoesNotExist."""
     machine = twin.twin.resources.state_machine_arn
     expired = machine.replace(":stateMachine:", ":execution:") + ":gone"
-    boto3.client("dynamodb").update_item(
-        TableName=GOLD_REFRESH_TABLE,
-        Key=LOCK_KEY,
-        UpdateExpression="SET lock_owner = :expired",
-        ExpressionAttributeValues={":expired": {"S": expired}},
-    )
+    twin.set_lock_owner(expired)
     record = twin.run()
     assert record["status"] == "SUCCEEDED"
-    assert task_errors(record["arn"]) == ["Sfn.ExecutionDoesNotExistException"]  # no retry
+    assert task_errors(twin, record["arn"]) == ["Sfn.ExecutionDoesNotExistException"]  # no retry
     path = record["path"]
     assert path.index("DescribeGoldLockHolder") < path.index("TakeOverGoldLock")
     assert "RunDbt" in path and "GoldRefreshFailed" not in path
@@ -226,7 +208,7 @@ def test_an_oversized_state_fails_the_execution_without_a_notice(twin):
     record = twin.run(summary_is_full_record=True, sources=5000)
     assert record["status"] == "FAILED" and record["error"] == "States.DataLimitExceeded"
     assert record["path"][-1] == "ReadRunMetrics"  # neither retried nor caught
-    assert task_errors(record["arn"]) == ["States.DataLimitExceeded"]
+    assert task_errors(twin, record["arn"]) == ["States.DataLimitExceeded"]
     assert record["notifications"] == [] and twin.scenario.dbt_calls == []
 
 
@@ -237,7 +219,7 @@ def test_ten_thousand_objects_stay_within_the_payload_limit(twin):
          "detail": '"quoted" detail ' * 40}
         for i in range(3000)
     ]
-    twin.scenario = Scenario(sources=10_000, rejected_files=rejected, quarantine_ratio=0.3)
+    twin.use(sources=10_000, rejected_files=rejected, quarantine_ratio=0.3)
     [record] = twin.twin.executions.wait([twin.start_manifest(10_000)], dropped_at=None)
     full = twin.workspace.object_path(LAKE_BUCKET, f"runs/{record['run_id']}/metrics.json")
     assert full.stat().st_size > 3_000_000
@@ -254,11 +236,11 @@ def test_notices_stay_bounded_with_the_longest_inputs(twin):
     """Up to 20 URIs (then a manifest), keys up to 1,024 bytes, 10 rejected files in the notice."""
     uris = ",".join(f"s3://{RAW_BUCKET}/landing/sales/{'k' * 1000}-{i:02d}.csv" for i in range(20))
     rejected = [{"uri": "u" * 2000, "reason": "r" * 2000, "detail": '"' * 2000}] * 50
-    twin.scenario = Scenario(rejected_files=rejected)
+    twin.use(rejected_files=rejected)
     name = f"long-{uuid.uuid4().hex[:8]}"
     arn = twin.twin.executions.start(name, {"run_id": name, "kind": "batch", "source_uris": uris})
     [breach] = twin.twin.executions.wait([arn], dropped_at=None)
-    twin.scenario = Scenario(glue_error="e" * 20_000)
+    twin.use(glue_error="e" * 20_000)
     arn = twin.twin.executions.start(f"{name}-2", {"run_id": name, "kind": "batch",
                                                   "source_uris": uris})
     [failure] = twin.twin.executions.wait([arn], dropped_at=None)
