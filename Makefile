@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make demo` and `make test`; both run
 # `scripts/setup.sh` first, which installs everything idempotently.
-.PHONY: setup demo test lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
+.PHONY: setup demo test test-unit lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
 
 VENV := .venv/bin
 # The machines this targets ship Node 20; jsii (behind aws-cdk-lib) still works on it but
@@ -18,6 +18,11 @@ test: setup
 	@$(VENV)/ruff check .
 	@echo "[test] pytest"
 	@$(VENV)/pytest
+
+# The fast lane: pure tests only (no Spark, dbt build, synthesis or running state machine;
+# kinds are assigned in tests/conftest.py), well under a minute.
+test-unit: setup
+	@$(VENV)/pytest -m unit -q
 
 lint: setup
 	@$(VENV)/ruff check .
