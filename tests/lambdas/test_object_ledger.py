@@ -11,7 +11,7 @@ import time
 import boto3
 import pytest
 
-from local_twin.lambda_runtime import LambdaContext, load_handler_module
+from local_twin.lambda_runtime import LambdaContext
 from tests.lambdas.trigger_events import (
     LEDGER_TABLE,
     RAW,
@@ -27,11 +27,6 @@ def stream_event(offset: int, version: str = "v1") -> str:
     return eventbridge_body(
         encoded(stream_key(offset)), size=700, version=version, etag=f"etag-{version}"
     )
-
-
-@pytest.fixture(scope="module")
-def trigger():
-    return load_handler_module("trigger")
 
 
 @pytest.fixture

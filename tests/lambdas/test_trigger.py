@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from local_twin.lambda_runtime import LambdaContext, load_handler_module
+from local_twin.lambda_runtime import LambdaContext
 from tests.lambdas.trigger_events import (
     LAKE,
     RAW,
@@ -16,11 +16,6 @@ from tests.lambdas.trigger_events import (
     sqs_batch,
     trigger_aws,
 )
-
-
-@pytest.fixture(scope="module")
-def trigger():
-    return load_handler_module("trigger")
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 from sales_lake import uris
 
-from local_twin.lambda_runtime import LambdaContext, load_handler_module
+from local_twin.lambda_runtime import LambdaContext
 from tests.lambdas.trigger_events import (
     AWKWARD_KEYS,
     RAW,
@@ -22,11 +21,6 @@ from tests.lambdas.trigger_events import (
     sqs_batch,
     trigger_aws,
 )
-
-
-@pytest.fixture(scope="module")
-def trigger():
-    return load_handler_module("trigger")
 
 
 def _execution_input(trigger, monkeypatch, max_inline: int) -> dict:
