@@ -47,11 +47,12 @@ def say(message: str) -> None:
 
 
 def load_silver(spark, lake: Path, files: list[Path], run_id: str) -> float:
-    from glue_jobs.batch_to_silver import run_batch
+    from sales_lake.silver_run import run_silver
 
     started = time.perf_counter()
     uris = ",".join(path.as_uri() for path in files)
-    metrics = run_batch(spark, {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": uris})
+    metrics = run_silver(spark, {"source_kind": "batch", "run_id": run_id,
+                                 "lake_uri": lake.as_uri(), "source_uris": uris})  # fmt: skip
     seconds = time.perf_counter() - started
     say(f"silver {run_id}: {metrics['counts']} in {seconds:.1f}s")
     return seconds

@@ -4,7 +4,7 @@
                                           [--repeats 3]
 
 1. Generated landing files (sample-data generator, ~0.5% faulty lines, cached under
-   bench-results/silver/) are loaded by the real job (`run_batch`, Spark + Delta
+   bench-results/silver/) are loaded by the real job (`run_silver`, Spark + Delta
    MERGE) and by a DuckDB reference doing the same parsing, validation, hashing and
    de-duplication and writing Parquet; rows/s of both and their ratio.
    JVM start-up and a warm-up run are timed and reported apart.
@@ -81,14 +81,16 @@ def _cpu_seconds_of_tree(root_pid: int) -> float:
 
 def run_job(spark, source: Path, lake: Path, run_id: str) -> tuple[float, dict]:
     """Wall seconds of one job run; metrics get a `cpu_seconds` (JVM + Python workers)."""
-    from glue_jobs.batch_to_silver import run_batch
+    from sales_lake.silver_run import run_silver
 
     jvm_pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
     cpu = _cpu_seconds_of_tree(jvm_pid) + time.process_time()
     started = time.perf_counter()
-    metrics = run_batch(
-        spark, {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": source.as_uri()}
-    )
+    metrics = run_silver(
+        spark,
+        {"source_kind": "batch", "run_id": run_id, "lake_uri": lake.as_uri(),
+         "source_uris": source.as_uri()},
+    )  # fmt: skip
     metrics["cpu_seconds"] = _cpu_seconds_of_tree(jvm_pid) + time.process_time() - cpu
     return time.perf_counter() - started, metrics
 

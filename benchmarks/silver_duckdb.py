@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 from sales_lake import dates
-from sales_lake.conform import FIELDS
+from sales_lake.batch.conform import FIELDS
 from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS
 
 DM = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"

@@ -35,10 +35,9 @@ from cdk.storage import (
 
 SILVER_JOB_SCRIPT = Path("glue_jobs") / "to_silver.py"
 SHARED_LIBRARY_DIR = Path("glue_jobs")
+# The library the script imports (frame, both loaders, shared modules): the zip's only
+# top-level entry, so it imports on Glue exactly as it does locally.
 SHARED_LIBRARY_PACKAGE = "sales_lake"
-# The loaders the entry script imports: shipped at the root of the library zip, so
-# they import as top-level modules on Glue exactly as they do locally.
-LOADER_MODULES = ("batch_to_silver.py", "stream_to_silver.py")
 SILVER_DATABASE_NAME_PREFIX = "sales_silver"
 # The loaders type records with pyarrow kernels (decimal rounding modes, string to
 # timestamp casts) that Glue's bundled pyarrow may predate: the job installs the version
@@ -114,8 +113,6 @@ class Processing(Construct):
 
         # Both assets are read with the exact-object grants below; glue.Code.from_asset
         # would grant s3:GetObject*/List* on the whole CDK asset bucket instead.
-        for loader in LOADER_MODULES:
-            require(project_root, SHARED_LIBRARY_DIR / loader, produced_by="a silver loader")
         library = s3_assets.Asset(
             self,
             "SharedLibrary",
@@ -126,13 +123,12 @@ class Processing(Construct):
                     produced_by="the silver library (glue_jobs/sales_lake)",
                 ).parent
             ),
-            # Zip only the package and the loaders, at the root of the archive (what
-            # --extra-py-files expects), and no byte code.
+            # Zip only the package, at the root of the archive (what --extra-py-files
+            # expects), and no byte code.
             exclude=[
                 "*",
                 f"!{SHARED_LIBRARY_PACKAGE}",
                 f"!{SHARED_LIBRARY_PACKAGE}/**",
-                *(f"!{loader}" for loader in LOADER_MODULES),
                 "**/__pycache__",
                 "**/*.pyc",
             ],

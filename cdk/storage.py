@@ -15,16 +15,19 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from cdk.config import PipelineConfig
+# The key layout (docs/contracts.md, "Buckets and keys") has one owner, the job's library;
+# the other boxes import these names from here.
+from sales_lake.lake_layout import (  # noqa: F401 (re-exported for the other boxes)
+    BATCH_LANDING_PREFIX,
+    MANIFESTS_PREFIX,
+    RUN_METRICS_FILE,
+    RUN_SUMMARY_FILE,
+    RUNS_PREFIX,
+    SILVER_PREFIX,
+    STREAM_TOPICS_PREFIX,
+)
 
-# Prefixes from docs/contracts.md ("Buckets and keys").
-BATCH_LANDING_PREFIX = "landing/sales/"
-STREAM_TOPICS_PREFIX = "topics/"
-SILVER_PREFIX = "silver/"
-RUNS_PREFIX = "runs/"
-MANIFESTS_PREFIX = "manifests/"
-RUN_METRICS_FILE = "metrics.json"  # runs/<run_id>/metrics.json, the full record
-RUN_SUMMARY_FILE = "summary.json"  # runs/<run_id>/summary.json, what the state machine reads
+from cdk.config import PipelineConfig
 
 ACCESS_LOG_RETENTION_DAYS = 365
 NONCURRENT_VERSION_RETENTION_DAYS = 30

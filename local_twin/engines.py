@@ -21,14 +21,15 @@ import time
 from collections import defaultdict
 
 import boto3
-from sales_lake.run_metrics import METRICS_FILE, SUMMARY_FILE
+from sales_lake.lake_layout import RUN_METRICS_FILE, RUN_SUMMARY_FILE, run_key
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
 from local_twin.workspace import LAKE_BUCKET, Workspace
 
-# The one silver job's script (local_twin.provision.GLUE_JOB_SCRIPT) and its in-process entry.
-GLUE_JOB_MODULE = "glue_jobs.to_silver"
+# The in-process entry of the one silver job, whose script (local_twin.provision.GLUE_JOB_SCRIPT)
+# only calls this module's main.
+GLUE_JOB_MODULE = "sales_lake.silver_run"
 GLUE_JOB_ENTRY = "run_silver"
 URI_ARGUMENTS = ("lake_uri", "manifest_uri", "source_uris")
 
@@ -101,8 +102,8 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
             timings.add(run_id, "glue", time.perf_counter() - started)
         # The job wrote the run record into the workspace lake; mirror it into moto's S3,
         # where the state machine reads the summary.
-        for name in (METRICS_FILE, SUMMARY_FILE):
-            key = f"runs/{run_id}/{name}"
+        for name in (RUN_METRICS_FILE, RUN_SUMMARY_FILE):
+            key = run_key(run_id, name)
             written = workspace.object_path(LAKE_BUCKET, key)
             if not written.exists():
                 raise RuntimeError(

@@ -9,10 +9,10 @@ for it -> every state to the end -> the run metrics against what the file holds 
 naming what to fix.
 
 What the file should give is worked out here with the Glue job's own parser and
-validation (`sales_lake.bronze_csv` + `sales_lake.conform`, pyarrow only, no
-Spark), so "rows read" and "rows quarantined" compare the deployed job with this
-checkout's rules. Output names come from cdk/outputs.py, the stack's single owner
-of them. The argument parsing is in local_twin/commands/smoke.py.
+validation (`sales_lake.batch.bronze_csv` + `conform`, pyarrow only, no Spark), so
+"rows read" and "rows quarantined" compare the deployed job with this checkout's rules.
+Output names come from cdk/outputs.py, the stack's single owner of them. The argument
+parsing is in local_twin/commands/smoke.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from sales_lake.lake_layout import run_key
 from sales_lake.run_metrics import COUNT_KEYS, METRICS_FILE, SUMMARY_FILE
 
 from cdk import outputs as names
@@ -138,8 +139,8 @@ def expected_of(body: bytes) -> tuple[int, list[int], str | None]:
     the Glue job's own parser and rules."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from sales_lake.bronze_csv import parse_file
-    from sales_lake.conform import conform
+    from sales_lake.batch.bronze_csv import parse_file
+    from sales_lake.batch.conform import conform
 
     parsed = parse_file(body)
     records = pa.array(parsed.raw_records, type=pa.string())
@@ -397,7 +398,7 @@ def execution_check(watch: Watch, described: dict, last_state: str | None) -> Ch
 def read_run_record(s3, lake_bucket: str, run_id: str) -> tuple[str, dict] | None:
     """runs/<run_id>/summary.json (bounded, written last) or else metrics.json."""
     for file_name in (SUMMARY_FILE, METRICS_FILE):
-        key = f"runs/{run_id}/{file_name}"
+        key = run_key(run_id, file_name)
         try:
             body = s3.get_object(Bucket=lake_bucket, Key=key)["Body"].read()
         except ClientError as exc:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sales_lake import uris
+from sales_lake.lake_layout import BATCH_LANDING_PREFIX, RUN_METRICS_FILE, run_key
 
 RAW_BUCKET = "sales-raw"
 LAKE_BUCKET = "sales-lake"
-BATCH_PREFIX = "landing/sales/"
+BATCH_PREFIX = BATCH_LANDING_PREFIX  # where `twin drop` puts files (the key layout's)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Workspace:
         return self.local_uri(f"s3://{LAKE_BUCKET}")
 
     def run_metrics_path(self, run_id: str) -> Path:
-        return self.object_path(LAKE_BUCKET, f"runs/{run_id}/metrics.json")
+        return self.object_path(LAKE_BUCKET, run_key(run_id, RUN_METRICS_FILE))
 
     def run_metrics(self, run_id: str) -> dict | None:
         path = self.run_metrics_path(run_id)

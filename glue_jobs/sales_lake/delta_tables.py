@@ -13,11 +13,11 @@ import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sales_lake import uris
-from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
+from pyspark.sql import functions as F
 
-SALES_TABLE = "silver/sales"
-QUARANTINE_TABLE = "silver/quarantine"
+from sales_lake import uris
+from sales_lake.lake_layout import QUARANTINE_TABLE, SALES_TABLE
+from sales_lake.schema import QUARANTINE_COLUMNS, SALES_COLUMNS, ddl
 
 TABLE_PROPERTIES: dict[str, str] = {
     "delta.logRetentionDuration": "interval 30 days",
@@ -60,9 +60,10 @@ class TableSchemaError(RuntimeError):
 
 @dataclass(frozen=True)
 class MergeCounts:
+    """What the commit reports it wrote: Delta's own operation metrics."""
+
     inserted: int
     updated: int
-    source_rows: int  # rows offered to the MERGE (after the caller's de-duplication)
 
 
 def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -> None:
@@ -108,14 +109,10 @@ def prepare_silver(spark, lake_uri: str) -> dict[str, str]:
     return paths
 
 
-def _merge_counts(table) -> MergeCounts:
-    """Counts of the commit just made (a MERGE commits even when it changes nothing)."""
-    metrics = table.history(1).first()["operationMetrics"]
-    return MergeCounts(
-        int(metrics.get("numTargetRowsInserted", 0)),
-        int(metrics.get("numTargetRowsUpdated", 0)),
-        int(metrics["numSourceRows"]),
-    )
+def _last_commit(table) -> tuple[int, dict[str, str]]:
+    """(version, operation metrics) of the table's newest commit."""
+    last = table.history(1).first()
+    return int(last["version"]), last["operationMetrics"]
 
 
 def range_partitions(row_count: int) -> int:
@@ -169,46 +166,78 @@ def merge_sales(
     table = DeltaTable.forPath(spark, path)
     if not holds_row_ids(spark, path, low, high):
         rows.select(*names).write.format("delta").mode("append").save(path)
-        written = int(table.history(1).first()["operationMetrics"]["numOutputRows"])
-        return MergeCounts(written, 0, written)
-    condition = f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}"
+        return MergeCounts(int(_last_commit(table)[1]["numOutputRows"]), 0)
     (
         table.alias("t")
-        .merge(rows.alias("s"), condition)
+        .merge(rows.alias("s"), _row_id_match(low, high))
         .whenMatchedUpdate(condition=update_when, set={n: f"s.{n}" for n in names})
         .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
         .execute()
     )
-    return _merge_counts(table)
+    # A MERGE with an update clause commits even when it changes nothing.
+    metrics = _last_commit(table)[1]
+    return MergeCounts(
+        int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0))
+    )
 
 
-def merge_quarantine(spark, path: str, rows, source_uris: list[str]) -> None:
+def _row_id_match(low: int, high: int) -> str:
+    return f"t.row_id = s.row_id AND t.row_id BETWEEN {low} AND {high}"
+
+
+def held_back(
+    spark, path: str, rows, row_ids: tuple[int, int], update_when: str = BATCH_UPDATE_GUARD
+) -> int:
+    """How many of `rows` match a stored row that `update_when` keeps (same content, or
+    newer in silver): what `merge_sales` will leave unchanged, counted before it runs.
+
+    Delta 3.3 reports no matched-but-not-updated count for a MERGE, and after the MERGE
+    the updated rows look unchanged too; a count of our own, with the MERGE's join and
+    guard, is what lets conservation catch a MERGE that wrote other than it should.
+    """
+    low, high = (int(v) for v in row_ids)
+    if not holds_row_ids(spark, path, low, high):
+        return 0  # nothing stored in the range: every row is new
+    stored = spark.read.format("delta").load(path).alias("t")
+    matched = rows.alias("s").join(stored, F.expr(_row_id_match(low, high)))
+    # A guard that is NULL does not update either (MERGE updates only where it is true).
+    return matched.where(f"NOT coalesce(({update_when}), false)").count()
+
+
+def merge_quarantine(spark, path: str, rows, source_uris: list[str]) -> int:
     """Insert rejected records once per (object, version, line): reprocessing adds nothing.
+    Returns how many records it took in (each is now stored, new or from an earlier run),
+    as Delta counted them: the run's `quarantined`.
 
     Insert-only, so Delta takes its cheaper insert-only MERGE path; an object's
     content is fixed by its version, so an existing entry is never stale. When the
     table holds nothing from the run's objects (the usual first load), a plain append
-    does the same without the join (silver writers are serialized). Counts come from
-    the caller's own tally: an insert-only MERGE that adds nothing makes no commit.
+    does the same without the join (silver writers are serialized). Both loaders shape
+    `rows` from the records they cached, so Delta need not copy the source.
     """
     from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
 
     names = [name for name, _, _ in QUARANTINE_COLUMNS]
+    table = DeltaTable.forPath(spark, path)
     stored = spark.read.format("delta").load(path).where(F.col("source_uri").isin(source_uris))
     if not stored.limit(1).count():
         rows.select(*names).write.format("delta").mode("append").save(path)
-        return
-    (
-        DeltaTable.forPath(spark, path)
-        .alias("t")
-        .merge(rows.alias("s"), QUARANTINE_KEY)
-        .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
-        .execute()
-    )
+        return int(_last_commit(table)[1]["numOutputRows"])
+    before = _last_commit(table)[0]
+    with source_not_materialized(spark):
+        (
+            table.alias("t")
+            .merge(rows.alias("s"), QUARANTINE_KEY)
+            .whenNotMatchedInsert(values={name: f"s.{name}" for name in names})
+            .execute()
+        )
+    version, metrics = _last_commit(table)
+    if version > before:
+        return int(metrics["numSourceRows"])
+    return rows.count()  # an insert-only MERGE that inserts nothing makes no commit
 
 
 def table_version(spark, path: str) -> int:
     from delta.tables import DeltaTable
 
-    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
+    return _last_commit(DeltaTable.forPath(spark, path))[0]

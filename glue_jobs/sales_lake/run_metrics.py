@@ -16,10 +16,11 @@ import json
 from dataclasses import dataclass, field
 
 from sales_lake import uris
+from sales_lake.lake_layout import RUN_METRICS_FILE as METRICS_FILE
+from sales_lake.lake_layout import RUN_SUMMARY_FILE as SUMMARY_FILE
+from sales_lake.lake_layout import run_key
 
 COUNT_KEYS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
-METRICS_FILE = "metrics.json"
-SUMMARY_FILE = "summary.json"
 # The summary names this many rejected files, each string cut to SUMMARY_TEXT_LIMIT
 # characters: at most ~10 KiB whatever the run (the state machine's limit is 256 KiB).
 SUMMARY_REJECTED_FILES = 10
@@ -103,7 +104,8 @@ def summary_of(record: dict) -> dict:
 
 def write_run_record(lake_uri: str, record: dict) -> None:
     """Write metrics.json, then summary.json (last: its presence marks a complete run)."""
-    run_dir = uris.join(lake_uri, "runs", record["run_id"])
-    uris.write_text(uris.join(run_dir, METRICS_FILE), json.dumps(record, indent=2) + "\n")
+    run_id = record["run_id"]
+    full = json.dumps(record, indent=2) + "\n"
+    uris.write_text(uris.join(lake_uri, run_key(run_id, METRICS_FILE)), full)
     summary = json.dumps(summary_of(record), indent=2) + "\n"
-    uris.write_text(uris.join(run_dir, SUMMARY_FILE), summary)
+    uris.write_text(uris.join(lake_uri, run_key(run_id, SUMMARY_FILE)), summary)

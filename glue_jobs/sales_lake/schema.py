@@ -1,5 +1,5 @@
-"""The silver contract: column names and types every writer (batch and stream
-Glue jobs) produces and every reader (dbt staging models) relies on.
+"""The silver contract: column names and types every writer (the batch and stream
+loaders of the silver job) produces and every reader (dbt staging models) relies on.
 
 Money is DECIMAL(18,4), never float, so gold reconciles to silver to the cent.
 `row_id` is the business key of an order line.

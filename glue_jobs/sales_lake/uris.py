@@ -132,12 +132,6 @@ def object_info(uri: str) -> ObjectInfo:
     return ObjectInfo(True, None, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
 
 
-def object_version(uri: str) -> tuple[bool, str | None]:
-    """(exists, version) of an object; see `object_info`."""
-    info = object_info(uri)
-    return info.exists, info.version
-
-
 def object_uri(lake_uri: str, bucket: str, key: str) -> str:
     """URI of `bucket/key` in the same storage as the lake.
 
@@ -155,7 +149,7 @@ def object_uri(lake_uri: str, bucket: str, key: str) -> str:
 def spark_uri(uri: str) -> str:
     """The URI to hand Spark: object URIs are already Hadoop's literal spelling, so this
     only writes `file:` URIs one way (`file:///x`); glob characters are the reader's
-    business (`bronze_reader.escape_glob`)."""
+    business (`binary_files.escape_glob`)."""
     if uri.startswith("file:"):
         return file_uri(local_path(uri))
     return uri

@@ -37,6 +37,7 @@ from pipeline_objects import (
     S3ObjectRef,
     group_into_executions,
     latest_versions,
+    manifest_key,
     objects_in_message,
     s3_uri,
     why_ignored,
@@ -66,7 +67,7 @@ def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> d
     if inline and len(request.objects) <= MAX_INLINE_OBJECTS:
         payload["source_uris"] = ",".join(obj.uri for obj in request.objects)
         return payload
-    manifest_key = f"manifests/{run_id}.json"
+    key = manifest_key(run_id)
     manifest = {
         "run_id": run_id,
         "kind": request.kind,
@@ -74,11 +75,11 @@ def execution_input(request: ExecutionRequest, s3_client, lake_bucket: str) -> d
     }
     s3_client.put_object(
         Bucket=lake_bucket,
-        Key=manifest_key,
+        Key=key,
         Body=json.dumps(manifest, indent=1).encode(),
         ContentType="application/json",
     )
-    payload["manifest_uri"] = s3_uri(lake_bucket, manifest_key)
+    payload["manifest_uri"] = s3_uri(lake_bucket, key)
     return payload
 
 

@@ -18,6 +18,19 @@ from urllib.parse import unquote_plus
 MAX_NAME_LENGTH = 80
 _NAME_UNSAFE = re.compile(r"[^0-9A-Za-z_-]+")
 
+# Copies of the key layout (glue_jobs/sales_lake/lake_layout.py owns it; this function
+# ships alone, without the job's library); tests/lambdas/test_layout_contract.py keeps
+# them equal to the owner's.
+BATCH_LANDING_PREFIX = "landing/sales/"
+BATCH_FILE_SUFFIXES = (".csv", ".csv.gz")
+STREAM_TOPICS_PREFIX = "topics/"
+STREAM_FILE_KEY = r"^topics/[^/]+/.+/[^/]+\+\d+\+\d{10}\.json(\.gz)?$"
+MANIFESTS_PREFIX = "manifests/"
+
+
+def manifest_key(run_id: str) -> str:
+    return f"{MANIFESTS_PREFIX}{run_id}.json"
+
 
 def s3_uri(bucket: str, key: str) -> str:
     """The URI of an S3 object: the key as is, never %-encoded.
@@ -70,10 +83,10 @@ class InputKind:
 
 
 def _is_batch_csv(key: str) -> bool:
-    return key.startswith("landing/sales/") and key.lower().endswith((".csv", ".csv.gz"))
+    return key.startswith(BATCH_LANDING_PREFIX) and key.lower().endswith(BATCH_FILE_SUFFIXES)
 
 
-_STREAM_FILE = re.compile(r"^topics/[^/]+/.+/[^/]+\+\d+\+\d{10}\.json(\.gz)?$")
+_STREAM_FILE = re.compile(STREAM_FILE_KEY)
 
 
 def _is_stream_file(key: str) -> bool:

@@ -26,11 +26,11 @@ class GlueSilverFeed:
         self.batches = sorted(report.files)
 
     def load_batch(self, indexes: list[int], run_id: str) -> dict:
-        from glue_jobs.batch_to_silver import run_batch
+        from sales_lake.silver_run import run_silver
 
         uris = ",".join(self.batches[index].as_uri() for index in indexes)
-        return run_batch(self.spark, {"run_id": run_id, "lake_uri": self.lake.as_uri(),
-                                      "source_uris": uris})  # fmt: skip
+        args = {"run_id": run_id, "lake_uri": self.lake.as_uri(), "source_uris": uris}
+        return run_silver(self.spark, {"source_kind": "batch", **args})
 
     def stream_changes(self, run_id: str, cancel: list[dict], update: list[dict]) -> dict:
         """Write what the stream job writes: cancellations set is_deleted, updates bring
@@ -39,7 +39,7 @@ class GlueSilverFeed:
         through the stream job (it has its own tests): gold only needs its rows."""
         from delta.tables import DeltaTable as SparkDeltaTable
         from sales_lake.schema import ddl
-        from sales_lake.silver_frames import record_hash
+        from sales_lake.silver_rows import record_hash
 
         moment, now = datetime(2030, 1, 1, tzinfo=UTC), datetime.now(UTC)
         changed = [{**row, "is_deleted": True} for row in cancel] + update

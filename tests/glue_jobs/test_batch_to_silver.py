@@ -13,9 +13,10 @@ from decimal import Decimal
 import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
-from sales_lake import silver_frames
+from sales_lake import silver_run
+from sales_lake.batch import loader as batch_loader
+from sales_lake.batch import silver_frames
 
-from glue_jobs import batch_to_silver
 from tests.glue_jobs.csv_fixtures import HEADER, row, write_csv
 
 pytestmark = pytest.mark.spark
@@ -107,7 +108,7 @@ def _snapshot(spark, lake) -> tuple[list, list]:
 
 @pytest.fixture(scope="module")
 def first_run(spark, lake, landing):
-    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-1", landing.values()))
+    metrics = silver_run.run(spark, batch_loader, _args(lake, "run-1", landing.values()))
     return metrics, _snapshot(spark, lake)
 
 
@@ -216,7 +217,7 @@ def test_delta_rs_reader_sees_the_same_rows(spark, lake, first_run):
 
 @pytest.fixture(scope="module")
 def rerun(spark, lake, landing, first_run):
-    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-2", landing.values()))
+    metrics = silver_run.run(spark, batch_loader, _args(lake, "run-2", landing.values()))
     return metrics, _snapshot(spark, lake)
 
 
@@ -239,7 +240,7 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
 ):
     original = silver_frames.latest_per_row_id
 
-    def failing(rows):  # the executors fail while Delta writes the MERGE's files
+    def failing(rows):  # the executors fail on row 20 after the read (counting, then MERGE)
         return original(rows).withColumn(
             "order_id",
             F.when(F.col("row_id") == 20, F.raise_error(F.lit("injected fault"))).otherwise(
@@ -249,13 +250,13 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
 
     monkeypatch.setattr(silver_frames, "latest_per_row_id", failing)
     with pytest.raises(Exception, match="injected fault"):
-        batch_to_silver.run_batch(spark, _args(lake, "run-3", [update_file]))
+        silver_run.run(spark, batch_loader, _args(lake, "run-3", [update_file]))
     assert _snapshot(spark, lake) == rerun[1]
     assert not (lake / "runs" / "run-3" / "metrics.json").exists()
     hash_before = _sales(spark, lake).where("row_id = 3").first().record_hash
 
     monkeypatch.setattr(silver_frames, "latest_per_row_id", original)
-    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-3", [update_file]))
+    metrics = silver_run.run(spark, batch_loader, _args(lake, "run-3", [update_file]))
     assert metrics["counts"] == {
         "read": 3, "inserted": 1, "updated": 1, "unchanged": 1, "duplicates": 0, "quarantined": 0,
     }  # fmt: skip
@@ -270,7 +271,7 @@ def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, lake, tmp_p
     and a file older than a stream update leave the newer row alone."""
     stale = write_csv(tmp_path / "stale.csv", [row(3, sales="111.11")])
     os.utime(stale, (946684800, 946684800))  # written in 2000
-    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-4", [stale]))
+    metrics = silver_run.run(spark, batch_loader, _args(lake, "run-4", [stale]))
     assert metrics["counts"]["updated"] == 0 and metrics["counts"]["unchanged"] == 1
     kept = _sales(spark, lake).where("row_id = 3").first()
     assert kept.sales == Decimal("999.9900") and kept.event_time.year > 2000
@@ -283,7 +284,7 @@ def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, lake, tmp_p
          "is_deleted": "true"},
     )  # fmt: skip
     today = write_csv(tmp_path / "today.csv", [row(4, sales="5")])
-    metrics = batch_to_silver.run_batch(spark, _args(lake, "run-5", [today]))
+    metrics = silver_run.run(spark, batch_loader, _args(lake, "run-5", [today]))
     assert metrics["counts"]["updated"] == 0
     streamed = _sales(spark, lake).where("row_id = 4").first()
     assert streamed.is_deleted and streamed.sales != Decimal("5.0000")
@@ -304,9 +305,9 @@ def test_manifest_objects_with_spaces_equals_and_plus_in_their_keys_are_loaded(s
     (workspace / "lake" / "manifests" / "m-1.json").write_text(json.dumps(manifest))
     lake_uri = (workspace / "lake").as_uri()
     args = {"lake_uri": lake_uri, "manifest_uri": f"{lake_uri}/manifests/m-1.json"}
-    sources, missing = batch_to_silver.resolve_sources(args)
+    sources, missing = silver_run.sources_of(args, batch_loader)
     assert missing == []
     # The key verbatim after the bucket (docs/contracts.md, "S3 keys"), not percent-encoded.
     assert [(s.uri, s.version) for s in sources] == [(f"file://{workspace}/raw/{key}", "v1")]
-    metrics = batch_to_silver.run_batch(spark, {**args, "run_id": "m-1"})
+    metrics = silver_run.run(spark, batch_loader, {**args, "run_id": "m-1"})
     assert metrics["counts"]["inserted"] == 2 and metrics["rejected_files"] == []

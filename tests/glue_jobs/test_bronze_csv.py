@@ -6,7 +6,7 @@ import gzip
 
 import pyarrow as pa
 import pytest
-from sales_lake.bronze_csv import (
+from sales_lake.batch.bronze_csv import (
     ISSUE_ENCODING,
     ISSUE_HEADER,
     ISSUE_UNCLOSED_QUOTE,

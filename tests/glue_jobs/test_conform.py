@@ -8,8 +8,9 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
-from sales_lake import conform, dates, silver_frames
-from sales_lake.bronze_reader import ARROW_SCHEMA, PARSED_SCHEMA
+from sales_lake import dates
+from sales_lake.batch import conform, silver_frames
+from sales_lake.batch.bronze_reader import ARROW_SCHEMA, PARSED_SCHEMA
 
 from tests.glue_jobs.csv_fixtures import row
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from sales_lake import silver_run
+from sales_lake.batch import loader as batch_loader
 
-from glue_jobs import batch_to_silver
 from sales_data_generator import FAULT_KINDS, write_dataset
 
 pytestmark = pytest.mark.spark
@@ -41,7 +42,7 @@ def loaded(spark, tmp_path_factory):
         "lake_uri": (root / "lake").as_uri(),
         "source_uris": ",".join(p.as_uri() for p in report.files),
     }
-    metrics = batch_to_silver.run_batch(spark, args)
+    metrics = silver_run.run(spark, batch_loader, args)
     quarantine = spark.read.format("delta").load(str(root / "lake" / "silver" / "quarantine"))
     found = {
         (r.source_uri.rsplit("/", 1)[1], r.line_number): r.reason_codes

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from sales_lake import uris
-from sales_lake.stream_io import manifest_sources, present_sources
+from sales_lake import silver_run, uris
+from sales_lake.batch import loader as batch_loader
+from sales_lake.stream import loader as stream_loader
 
-from glue_jobs import batch_to_silver
 from local_twin.engines import localise_glue_arguments
 from local_twin.lambda_runtime import load_handler_module
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
@@ -110,7 +110,7 @@ def run(spark, tmp_path_factory):
         "--source_uris": source_uris,
     }
     args = localise_glue_arguments(glue_arguments, workspace)
-    metrics = batch_to_silver.run_batch(spark, args)
+    metrics = silver_run.run(spark, batch_loader, args)
     silver = spark.read.format("delta").load(f"{workspace.lake_uri()}/silver/sales")
     lineage: dict[str, set[int]] = {}
     for r in silver.select("source_uri", "row_id").collect():
@@ -147,7 +147,7 @@ def test_a_manifest_names_the_same_objects_as_the_inline_list(tmp_path):
     manifest.parent.mkdir(parents=True)
     manifest.write_text(json.dumps({"run_id": "m", "kind": "batch", "objects": objects}))
     args = {"lake_uri": workspace.lake_uri(), "manifest_uri": uris.file_uri(manifest)}
-    sources, missing = batch_to_silver.resolve_sources(args)
+    sources, missing = silver_run.sources_of(args, batch_loader)
     assert missing == []
     assert [s.uri for s in sources] == [
         workspace.local_uri(uris.s3_uri(RAW_BUCKET, key)) for key in AWKWARD_KEYS
@@ -165,8 +165,8 @@ def test_stream_files_under_awkward_keys_are_found(tmp_path):
     manifest = workspace.object_path(LAKE_BUCKET, "manifests/s.json")
     manifest.parent.mkdir(parents=True)
     manifest.write_text(json.dumps({"run_id": "s", "kind": "stream", "objects": objects}))
-    sources = manifest_sources(uris.file_uri(manifest), workspace.lake_uri())
-    present, missing = present_sources(sources)
+    args = {"lake_uri": workspace.lake_uri(), "manifest_uri": uris.file_uri(manifest)}
+    present, missing = silver_run.sources_of(args, stream_loader)
     assert missing == []
     assert [s.uri for s in present] == [
         workspace.local_uri(uris.s3_uri(RAW_BUCKET, key)) for key in keys

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 
-from cdk.processing import LOADER_MODULES, SHARED_LIBRARY_PACKAGE, SILVER_JOB_SCRIPT
+from cdk.processing import SHARED_LIBRARY_PACKAGE, SILVER_JOB_SCRIPT
 from cdk.stack import PROJECT_ROOT
 
 
@@ -68,15 +68,18 @@ def test_script_is_the_repository_file_and_the_library_a_zip(synthesis):
     assert library_key in json.dumps(job["DefaultArguments"]["--extra-py-files"])
 
 
-def test_library_archive_holds_the_package_and_the_loaders_at_its_root(synthesis):
-    """The entry script imports batch_to_silver / stream_to_silver as top-level modules."""
+def test_library_archive_holds_the_package_with_both_loaders_at_its_root(synthesis):
+    """The script imports only `sales_lake.silver_run`; the frame imports both loaders
+    from the package, so the package is all the archive holds."""
     asset = synthesis.stack.processing.shared_library_asset
     staged = synthesis.outdir / f"asset.{asset.asset_hash}"
-    assert (staged / SHARED_LIBRARY_PACKAGE / "__init__.py").is_file()
-    top_level = {path.name for path in staged.iterdir()}
-    assert top_level == {SHARED_LIBRARY_PACKAGE, *LOADER_MODULES}
-    for loader in LOADER_MODULES:
-        assert (staged / loader).read_bytes() == (PROJECT_ROOT / "glue_jobs" / loader).read_bytes()
+    assert {path.name for path in staged.iterdir()} == {SHARED_LIBRARY_PACKAGE}
+    library = PROJECT_ROOT / "glue_jobs" / SHARED_LIBRARY_PACKAGE
+    for module in ("__init__.py", "silver_run.py", "batch/loader.py", "stream/loader.py"):
+        shipped = staged / SHARED_LIBRARY_PACKAGE / module
+        assert shipped.read_bytes() == (library / module).read_bytes(), module
+    script = (PROJECT_ROOT / SILVER_JOB_SCRIPT).read_text()
+    assert "from sales_lake.silver_run import main" in script and "importlib" not in script
     assert not list(staged.rglob("*.pyc"))
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
-from sales_lake.event_conform import conform_events, split_lines
+from sales_lake.stream.event_conform import conform_events, split_lines
 
 from msk_connect.events import make_event, random_order_line
 

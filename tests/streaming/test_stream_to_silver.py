@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 import random
+import runpy
+import sys
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 
 import pytest
+from sales_lake import silver_run
+from sales_lake.silver_run import parse_args
+from sales_lake.stream import loader as stream_loader
 
-from glue_jobs import to_silver
-from glue_jobs.stream_to_silver import parse_args, run_stream
+from local_twin.paths import GLUE_JOBS_DIR
 from msk_connect.events import make_event, random_order_line
 
 pytestmark = pytest.mark.spark
@@ -109,13 +114,16 @@ def runs(spark, tmp_path_factory):
         "lake_uri": lake_uri,
         "manifest_uri": _manifest(root, "stream-run-1", first),
     }
-    m1 = run_stream(spark, args1)
+    m1 = silver_run.run(spark, stream_loader, args1)
     silver1 = _silver(spark, lake_uri)
-    # The rerun goes through the job script as Glue calls it; it rewrites run 1's record.
+    # The rerun runs the job script as Glue does (argv, __main__, SystemExit with its exit
+    # code); it rewrites run 1's record.
     glue_argv = ["to_silver.py", "--JOB_NAME", "sales-to-silver", "--source_kind", "stream"]
     for name, value in args1.items():
         glue_argv += [f"--{name}", value]
-    exit_code = to_silver.main(glue_argv)
+    with mock.patch.object(sys, "argv", glue_argv), pytest.raises(SystemExit) as exited:
+        runpy.run_path(str(GLUE_JOBS_DIR / "to_silver.py"), run_name="__main__")
+    exit_code = exited.value.code
     metrics_path = root / "s3" / "lake-bucket" / "runs" / "stream-run-1" / "metrics.json"
     m2 = json.loads(metrics_path.read_text())
     silver2 = _silver(spark, lake_uri)
@@ -125,7 +133,7 @@ def runs(spark, tmp_path_factory):
         "lake_uri": lake_uri,
         "manifest_uri": _manifest(root, "stream-run-3", late),
     }
-    m3 = run_stream(spark, args3)
+    m3 = silver_run.run(spark, stream_loader, args3)
     silver3 = _silver(spark, lake_uri)
     quarantine = spark.read.format("delta").load(f"{lake_uri}/silver/quarantine").collect()
     return {

@@ -1,29 +1,29 @@
 """Read bronze CSV objects into a DataFrame of typed, validated records.
 
-`binaryFile` hands each object whole to one task; `mapInArrow` runs `parse_file`
-and `conform` in the executor and streams Arrow batches back, so the driver never
-holds data and many objects parse in parallel. Output: one row per record (typed
-business columns, reason codes and detail; the raw text only where the record is
-rejected, since only quarantine shows it) plus one `file` row per object carrying
-its summary (JSON), so a single cached pass feeds everything.
+Each object is read whole in one task (`binary_files.read_objects`), where
+`parse_file` and `conform` turn it into Arrow batches, so many objects parse in
+parallel and the driver never holds data. Output: one row per record (typed business
+columns, reason codes and detail; the raw text only where the record is rejected,
+since only quarantine shows it) plus one `file` row per object carrying its summary
+(JSON), so a single cached pass feeds everything.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sales_lake.bronze_csv import ParsedFile, parse_file
-from sales_lake.conform import ARROW_FIELDS, conform_in_chunks
+from sales_lake.batch.bronze_csv import ParsedFile, parse_file
+from sales_lake.batch.conform import conform_in_chunks
+from sales_lake.binary_files import read_objects
+from sales_lake.reasons import filled
+from sales_lake.run_sources import Source
 from sales_lake.schema import BUSINESS_COLUMNS, ddl
-from sales_lake.uris import normalize, spark_uri
+from sales_lake.typed_columns import ARROW_FIELDS
 
 ARROW_SCHEMA = pa.schema(
     [
@@ -45,22 +45,6 @@ PARSED_SCHEMA = ", ".join(
     ]
 )
 BATCH_ROWS = 65_536
-_GLOB_CHARS = "\\{}[]*?"
-
-
-@dataclass(frozen=True)
-class Source:
-    """One bronze object of a run, in manifest order (later sources win duplicates)."""
-
-    index: int
-    uri: str
-    version: str | None = None
-    size: int = 0  # bytes; zero-byte objects are reported, not read
-    modified: datetime | None = None  # when the object was written: its rows' as-of time
-
-
-def _constant(size: int, type_: pa.DataType, value) -> pa.Array:
-    return pc.fill_null(pa.nulls(size, type_), pa.scalar(value, type_))
 
 
 def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordBatch]:
@@ -76,8 +60,8 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
             chunk_raws = raws.slice(start, size)
             yield pa.RecordBatch.from_pydict(
                 {
-                    "row_kind": _constant(size, pa.string(), "record"),
-                    "source_index": _constant(size, pa.int32(), source_index),
+                    "row_kind": filled(size, pa.string(), "record"),
+                    "source_index": filled(size, pa.int32(), source_index),
                     "line_number": numbers.slice(start, size),
                     "raw_record": pc.if_else(typed.valid, None, chunk_raws),
                     **typed.columns,
@@ -95,50 +79,12 @@ def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordB
     yield from pa.table(summary, schema=ARROW_SCHEMA).to_batches()
 
 
-def source_of(path: str, by_path: dict[str, object]):
-    """What `by_path` (keyed by `normalize`d source URI) holds for a path Spark reports.
-
-    Exact match only: the reported path is Hadoop's literal spelling of the URI we
-    passed, so a miss means the two spellings drifted apart, never a near match to pick.
-    """
-    found = by_path.get(normalize(path))
-    if found is None:
-        raise LookupError(
-            f"Spark read {path!r}, which matches no source URI of the run: "
-            "uris.normalize (glue_jobs/sales_lake/uris.py) must map Hadoop's path back to it"
-        )
-    return found
-
-
-def parse_binary_batches(
-    batches: Iterable[pa.RecordBatch], index_by_path: dict[str, int]
-) -> Iterator[pa.RecordBatch]:
-    """The executor side: (path, content) rows of `binaryFile` -> record batches."""
-    for batch in batches:
-        paths = batch.column("path").to_pylist()
-        contents = batch.column("content")
-        for k, path in enumerate(paths):
-            source_index = source_of(path, index_by_path)
-            yield from record_batches(source_index, parse_file(contents[k].as_py()))
-
-
-def escape_glob(uri: str) -> str:
-    """Hadoop expands `?`, `*`, `[`, `{` and `\\` in a load path as a glob, and S3 keys may
-    hold them (`q?x=1.csv`): escaped, its globber reads the one object by its literal key."""
-    return "".join("\\" + c if c in _GLOB_CHARS else c for c in uri)
-
-
-def hadoop_paths(uris: Iterable[str]) -> list[str]:
-    """The load paths that make Spark read exactly these objects (literal keys, no globs)."""
-    return [escape_glob(spark_uri(uri)) for uri in uris]
+def parsed_batches(source: Source, content: bytes) -> Iterator[pa.RecordBatch]:
+    """The executor side: one object's bytes -> its record batches and summary row."""
+    return record_batches(source.index, parse_file(content))
 
 
 def read_bronze(spark, sources: list[Source]):
-    """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each."""
-    index_by_path = {normalize(s.uri): s.index for s in sources}
-    paths = hadoop_paths(s.uri for s in sources)
-    binary = spark.read.format("binaryFile").load(paths)
-    # One task per object; the job's range partitioning by row_id spreads the rows later.
-    return binary.select("path", "content").mapInArrow(
-        partial(parse_binary_batches, index_by_path=index_by_path), PARSED_SCHEMA
-    )
+    """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each.
+    One task per object; the loader's range partitioning by row_id spreads the rows later."""
+    return read_objects(spark, sources, parsed_batches, PARSED_SCHEMA)

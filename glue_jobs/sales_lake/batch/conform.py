@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from sales_lake import dates
-from sales_lake.bronze_csv import (
+from sales_lake.batch.bronze_csv import (
     ISSUE_ENCODING,
     ISSUE_HEADER,
     ISSUE_UNCLOSED_QUOTE,
@@ -47,7 +47,8 @@ from sales_lake.reasons import (
     text,
     when,
 )
-from sales_lake.schema import BUSINESS_COLUMNS, CANONICAL_HEADER, ENUMERATIONS, snake_case
+from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS, snake_case
+from sales_lake.typed_columns import ARROW_FIELDS
 
 FIELDS: tuple[str, ...] = tuple(snake_case(h) for h in CANONICAL_HEADER)
 DATE_COLUMNS = ("order_date", "ship_date")
@@ -60,11 +61,6 @@ _MONEY_TEXT = r"^[-+]?\s*[$€£¥]?\s*[-+]?\s*(?:\d{1,3}(?:,\d{3})+|\d{1,14})(?
 _RATE_TEXT = r"^\+?(?:\d{1,6}(?:\.\d+)?|\.\d+)\s*%?$"
 _NUMBER = r"^-?(?:\d+(?:\.\d*)?|\.\d+)$"
 _EXACT = pa.decimal128(28, 10)  # room for 14+ integer digits; more decimals are cut first
-_ARROW_TYPES = {
-    "BIGINT": pa.int64(), "INT": pa.int32(), "STRING": pa.string(), "DATE": pa.date32(),
-    "DECIMAL(18,4)": pa.decimal128(18, 4), "DECIMAL(5,4)": pa.decimal128(5, 4),
-}  # fmt: skip
-ARROW_FIELDS = [pa.field(name, _ARROW_TYPES[type_]) for name, type_, _ in BUSINESS_COLUMNS]
 
 ISSUE_DETAILS = {
     ISSUE_HEADER: (

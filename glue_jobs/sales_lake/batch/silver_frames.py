@@ -1,8 +1,8 @@
-"""Conformed records -> silver and quarantine rows (Spark DataFrame transforms).
+"""Conformed CSV records -> silver rows (Spark DataFrame transforms of the batch loader).
 
 Runs after `conform` (which typed and validated each record in the executors):
-adds lineage and the record hash, keeps one row per row_id, and shapes rejected
-records for silver/quarantine.
+keeps one row per row_id and adds lineage and the record hash. What the stream
+loader shares (validity, hash, quarantine shape) is in `sales_lake.silver_rows`.
 """
 
 from __future__ import annotations
@@ -11,19 +11,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from sales_lake.schema import BUSINESS_COLUMNS
-
-SEPARATOR = "\u001f"
-NULL_MARK = "\u0000"
-
-
-def is_valid() -> Column:
-    return F.size("reason_codes") == 0
-
-
-def record_hash(columns: list[str]) -> Column:
-    """sha256 over the business columns in contract order (NULL-safe, type-stable text)."""
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit(NULL_MARK)) for c in columns]
-    return F.sha2(F.concat_ws(SEPARATOR, *parts), 256)
+from sales_lake.silver_rows import is_valid, record_hash
 
 
 def valid_rows(conformed: DataFrame) -> DataFrame:
@@ -44,6 +32,16 @@ def latest_per_row_id(rows: DataFrame) -> DataFrame:
     return rows.withColumn("_rank", F.row_number().over(rank)).where("_rank = 1").drop("_rank")
 
 
+def duplicates(row_id: Column) -> Column:
+    """Aggregate: the copies `latest_per_row_id` drops, every row of a row_id but one.
+
+    Counted on its own (rows minus distinct row_ids, where the MERGE counts what it
+    wrote), so a de-duplication that keeps or drops one row too many breaks the run's
+    conservation instead of hiding in it.
+    """
+    return F.count(row_id) - F.count_distinct(row_id)
+
+
 def silver_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
     """Rows in the silver/sales column order, with lineage and `record_hash`."""
     names = [name for name, _, _ in BUSINESS_COLUMNS]
@@ -59,18 +57,4 @@ def silver_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
         F.lit(None).cast("string").alias("event_id"),
         lineage["event_time"].alias("event_time"),
         F.lit(False).alias("is_deleted"),
-    )
-
-
-def quarantine_rows(conformed: DataFrame, lineage: dict[str, Column]) -> DataFrame:
-    return conformed.where(~is_valid()).select(
-        lineage["run_id"].alias("run_id"),
-        lineage["source_uri"].alias("source_uri"),
-        lineage["source_version"].alias("source_version"),
-        F.lit("batch").alias("source_kind"),
-        "line_number",
-        "raw_record",
-        "reason_codes",
-        "reason_detail",
-        lineage["ingested_at"].alias("quarantined_at"),
     )

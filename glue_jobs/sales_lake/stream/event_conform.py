@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sales_lake import dates
-from sales_lake.conform import ARROW_FIELDS
 from sales_lake.reasons import (
     Rule,
     as_lists,
@@ -34,6 +33,7 @@ from sales_lake.reasons import (
     when,
 )
 from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS
+from sales_lake.typed_columns import ARROW_FIELDS
 
 EVENT_TYPES = ("order_line_created", "order_line_updated", "order_line_cancelled")
 CANCELLED = "order_line_cancelled"

@@ -1,4 +1,4 @@
-"""Pure DataFrame transforms of the stream job: typed events -> silver rows.
+"""Pure DataFrame transforms of the stream loader: typed events -> silver rows.
 
 Lines are parsed, validated and typed in the executors (`event_conform`); this
 module holds the set-wide steps: ranking a row's events and classifying the newest
@@ -7,7 +7,7 @@ against silver.
 Every line read gets exactly one outcome, which is what makes conservation
 checkable: `quarantined` (malformed), `duplicate` (an event id seen earlier in
 the run), `superseded` (a newer event for the same row is in the run; counted as
-a duplicate, as the batch job counts older copies of a row), and for
+a duplicate, as the batch loader counts older copies of a row), and for
 the newest event of each row, compared with silver: `inserted`, `updated`,
 `refreshed` (newer event, same content: only the event lineage moves),
 `stale` (silver holds a newer event) or `replayed` (silver holds this event).
@@ -28,7 +28,7 @@ from sales_lake.schema import SALES_COLUMNS
 OUTCOME_COUNT = {
     "quarantined": "quarantined",
     "duplicate": "duplicates",
-    "superseded": "duplicates",  # an older copy of the row in this run, as in the batch job
+    "superseded": "duplicates",  # an older copy of the row in this run, as in the batch loader
     "stale": "unchanged",
     "replayed": "unchanged",
     "refreshed": "unchanged",
