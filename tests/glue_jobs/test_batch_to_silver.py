@@ -266,9 +266,12 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
     assert _sales(spark, lake).where("row_id = 4").first().run_id == "run-1"  # untouched
 
 
-def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, lake, tmp_path):
+def test_a_file_older_than_the_silver_row_never_overwrites_it(spark, tmp_path):
     """Rows are as of their object's write time: a stale file (or a rerun of an old one)
     and a file older than a stream update leave the newer row alone."""
+    lake = tmp_path / "lake"
+    current = write_csv(tmp_path / "current.csv", [row(3, sales="999.99"), row(4)])
+    silver_run.run(spark, batch_loader, _args(lake, "run-3", [current]))
     stale = write_csv(tmp_path / "stale.csv", [row(3, sales="111.11")])
     os.utime(stale, (946684800, 946684800))  # written in 2000
     metrics = silver_run.run(spark, batch_loader, _args(lake, "run-4", [stale]))
