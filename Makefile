@@ -16,6 +16,7 @@ demo: setup
 test: setup
 	@echo "[test] ruff"
 	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
 	@echo "[test] pytest"
 	@$(VENV)/pytest
 
@@ -26,6 +27,7 @@ test-unit: setup
 
 lint: setup
 	@$(VENV)/ruff check .
+	@$(VENV)/ruff format --check .
 
 synth: setup
 	@npx --no-install cdk synth --quiet

@@ -30,14 +30,24 @@ QUALITY_BREACH_ACTIONS = ("stop", "continue")
 
 # CloudWatch Logs accepts only these retention periods (days -> CDK enum).
 LOG_RETENTION_CHOICES = {
-    1: RetentionDays.ONE_DAY, 3: RetentionDays.THREE_DAYS, 5: RetentionDays.FIVE_DAYS,
-    7: RetentionDays.ONE_WEEK, 14: RetentionDays.TWO_WEEKS, 30: RetentionDays.ONE_MONTH,
-    60: RetentionDays.TWO_MONTHS, 90: RetentionDays.THREE_MONTHS,
-    120: RetentionDays.FOUR_MONTHS, 150: RetentionDays.FIVE_MONTHS,
-    180: RetentionDays.SIX_MONTHS, 365: RetentionDays.ONE_YEAR,
-    400: RetentionDays.THIRTEEN_MONTHS, 545: RetentionDays.EIGHTEEN_MONTHS,
-    731: RetentionDays.TWO_YEARS, 1096: RetentionDays.THREE_YEARS,
-    1827: RetentionDays.FIVE_YEARS, 3653: RetentionDays.TEN_YEARS,
+    1: RetentionDays.ONE_DAY,
+    3: RetentionDays.THREE_DAYS,
+    5: RetentionDays.FIVE_DAYS,
+    7: RetentionDays.ONE_WEEK,
+    14: RetentionDays.TWO_WEEKS,
+    30: RetentionDays.ONE_MONTH,
+    60: RetentionDays.TWO_MONTHS,
+    90: RetentionDays.THREE_MONTHS,
+    120: RetentionDays.FOUR_MONTHS,
+    150: RetentionDays.FIVE_MONTHS,
+    180: RetentionDays.SIX_MONTHS,
+    365: RetentionDays.ONE_YEAR,
+    400: RetentionDays.THIRTEEN_MONTHS,
+    545: RetentionDays.EIGHTEEN_MONTHS,
+    731: RetentionDays.TWO_YEARS,
+    1096: RetentionDays.THREE_YEARS,
+    1827: RetentionDays.FIVE_YEARS,
+    3653: RetentionDays.TEN_YEARS,
 }
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
@@ -171,8 +181,9 @@ class _ContextReader:
             f"(fix it in cdk.json or pass -c {key}=<value>)"
         )
 
-    def text(self, key: str, *, pattern: re.Pattern[str] | None = None,
-             optional: bool = False) -> str:
+    def text(
+        self, key: str, *, pattern: re.Pattern[str] | None = None, optional: bool = False
+    ) -> str:
         value = self._raw(key, optional=optional)
         if not isinstance(value, str):
             raise self._fail(key, value, "a string")
@@ -192,8 +203,10 @@ class _ContextReader:
             number = int(value)
         except (TypeError, ValueError):
             raise self._fail(key, value, "an integer") from None
-        if isinstance(value, float) or number < minimum or (
-            maximum is not None and number > maximum
+        if (
+            isinstance(value, float)
+            or number < minimum
+            or (maximum is not None and number > maximum)
         ):
             bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
             raise self._fail(key, value, f"an integer {bound}")

@@ -176,8 +176,13 @@ class Ingestion(Construct):
             architecture=TRIGGER_ARCHITECTURE,
             handler=TRIGGER_HANDLER,
             code=lambda_.Code.from_asset(
-                str(require(project_root, TRIGGER_FUNCTION_DIR / "app.py",
-                            produced_by="the trigger Lambda (lambdas/trigger/)").parent),
+                str(
+                    require(
+                        project_root,
+                        TRIGGER_FUNCTION_DIR / "app.py",
+                        produced_by="the trigger Lambda (lambdas/trigger/)",
+                    ).parent
+                ),
                 exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"],
             ),
             layers=[self._powertools_layer(project_root)],

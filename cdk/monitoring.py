@@ -78,8 +78,14 @@ class Monitoring(Construct):
         self._alarm_action = cloudwatch_actions.SnsAction(self.notification_topic)
         self.alarms: list[cloudwatch.Alarm] = []
 
-    def _alarm(self, construct_id: str, *, metric: cloudwatch.IMetric, description: str,
-               threshold: float = 1) -> cloudwatch.Alarm:
+    def _alarm(
+        self,
+        construct_id: str,
+        *,
+        metric: cloudwatch.IMetric,
+        description: str,
+        threshold: float = 1,
+    ) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(
             self,
             construct_id,
@@ -97,8 +103,9 @@ class Monitoring(Construct):
     # Alarm ids derive from the watched construct, so a second job, function or queue
     # (e.g. from the streaming part) gets its own alarm and widgets.
 
-    def watch_state_machine(self, state_machine: sfn.StateMachine, *,
-                            label: str = "Pipeline executions") -> None:
+    def watch_state_machine(
+        self, state_machine: sfn.StateMachine, *, label: str = "Pipeline executions"
+    ) -> None:
         failed = cloudwatch.MathExpression(
             expression="failed + timedOut",
             using_metrics={
@@ -142,8 +149,7 @@ class Monitoring(Construct):
             )
         )
 
-    def watch_queues(self, *, queue: sqs.Queue, dead_letter_queue: sqs.Queue,
-                     label: str) -> None:
+    def watch_queues(self, *, queue: sqs.Queue, dead_letter_queue: sqs.Queue, label: str) -> None:
         self._alarm(
             f"{dead_letter_queue.node.id}Alarm",
             metric=dead_letter_queue.metric_approximate_number_of_messages_visible(

@@ -40,6 +40,7 @@ class SalesPipelineStack(Protocol):
     orchestration: Orchestration
     streaming: Streaming | None
 
+
 OBJECT_KEYS_AT_RUN_TIME = "object keys are only known at run time"
 
 
@@ -75,83 +76,152 @@ def _storage_prefix_wildcards(stack: SalesPipelineStack) -> None:
     lake = _arn_of(stack.storage.lake_bucket)
     glue_role = stack.processing.role
     for prefix in (BATCH_LANDING_PREFIX, STREAM_TOPICS_PREFIX):
-        _object_wildcard(glue_role, raw, f"{prefix}*",
-                         f"The Glue job reads the bronze files of each run under {prefix}; "
-                         f"{OBJECT_KEYS_AT_RUN_TIME}.")
-    _object_wildcard(glue_role, lake, f"{MANIFESTS_PREFIX}*",
-                     "The Glue job reads the run's manifest (manifests/<run_id>.json); "
-                     f"{OBJECT_KEYS_AT_RUN_TIME}.")
-    _object_wildcard(glue_role, lake, f"{SILVER_PREFIX}*",
-                     "Delta tables under silver/ are written, compacted and vacuumed by the "
-                     "Glue job; Delta names its data and log files itself.")
-    _object_wildcard(glue_role, lake, f"{RUNS_PREFIX}*",
-                     "The Glue job writes runs/<run_id>/metrics.json and summary.json for each run "
-                     "id.")
-    _object_wildcard(stack.warehouse.task_definition.task_role, lake, f"{RUNS_PREFIX}*",
-                     "The dbt task stores its artifacts under runs/<run_id>/dbt/ for each run.")
-    _object_wildcard(stack.warehouse.snowflake_role, lake, f"{SILVER_PREFIX}*",
-                     "Snowflake Delta Direct reads the silver Delta tables (data and log "
-                     "files) under silver/ only.")
-    _object_wildcard(stack.orchestration.state_machine.role, lake,
-                     f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}",
-                     "The quality gate reads runs/<run_id>/summary.json of its own run only.")
-    _object_wildcard(stack.ingestion.function.role, lake, f"{MANIFESTS_PREFIX}*",
-                     "The trigger writes manifests/<run_id>.json for each coalesced execution.")
+        _object_wildcard(
+            glue_role,
+            raw,
+            f"{prefix}*",
+            f"The Glue job reads the bronze files of each run under {prefix}; "
+            f"{OBJECT_KEYS_AT_RUN_TIME}.",
+        )
+    _object_wildcard(
+        glue_role,
+        lake,
+        f"{MANIFESTS_PREFIX}*",
+        "The Glue job reads the run's manifest (manifests/<run_id>.json); "
+        f"{OBJECT_KEYS_AT_RUN_TIME}.",
+    )
+    _object_wildcard(
+        glue_role,
+        lake,
+        f"{SILVER_PREFIX}*",
+        "Delta tables under silver/ are written, compacted and vacuumed by the "
+        "Glue job; Delta names its data and log files itself.",
+    )
+    _object_wildcard(
+        glue_role,
+        lake,
+        f"{RUNS_PREFIX}*",
+        "The Glue job writes runs/<run_id>/metrics.json and summary.json for each run id.",
+    )
+    _object_wildcard(
+        stack.warehouse.task_definition.task_role,
+        lake,
+        f"{RUNS_PREFIX}*",
+        "The dbt task stores its artifacts under runs/<run_id>/dbt/ for each run.",
+    )
+    _object_wildcard(
+        stack.warehouse.snowflake_role,
+        lake,
+        f"{SILVER_PREFIX}*",
+        "Snowflake Delta Direct reads the silver Delta tables (data and log "
+        "files) under silver/ only.",
+    )
+    _object_wildcard(
+        stack.orchestration.state_machine.role,
+        lake,
+        f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}",
+        "The quality gate reads runs/<run_id>/summary.json of its own run only.",
+    )
+    _object_wildcard(
+        stack.ingestion.function.role,
+        lake,
+        f"{MANIFESTS_PREFIX}*",
+        "The trigger writes manifests/<run_id>.json for each coalesced execution.",
+    )
 
 
 def _service_wildcards(stack: SalesPipelineStack) -> None:
     """Resources named by the service at run time, or actions with no resource type."""
     glue_role = stack.processing.role
     database = stack.processing.silver_database
-    _ack(glue_role, "IAM5[Resource::*]",
-         "cloudwatch:PutMetricData supports no resource type; the statement is limited to "
-         "the Glue metric namespace by a cloudwatch:namespace condition.")
-    _ack(glue_role, "IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
-         "log-group:/aws-glue/jobs/*]",
-         "Glue names the job's encrypted log groups after the security configuration and "
-         "role (/aws-glue/jobs/<config>-role/<role>/...) when it creates them.")
-    _ack(glue_role, "IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
-         f"table/<{stack.resolve(stack.get_logical_id(database.node.default_child))}>/*]",
-         "The job registers and updates the silver tables of its own catalog database only.")
+    _ack(
+        glue_role,
+        "IAM5[Resource::*]",
+        "cloudwatch:PutMetricData supports no resource type; the statement is limited to "
+        "the Glue metric namespace by a cloudwatch:namespace condition.",
+    )
+    _ack(
+        glue_role,
+        "IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:"
+        "log-group:/aws-glue/jobs/*]",
+        "Glue names the job's encrypted log groups after the security configuration and "
+        "role (/aws-glue/jobs/<config>-role/<role>/...) when it creates them.",
+    )
+    _ack(
+        glue_role,
+        "IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
+        f"table/<{stack.resolve(stack.get_logical_id(database.node.default_child))}>/*]",
+        "The job registers and updates the silver tables of its own catalog database only.",
+    )
 
-    _ack(stack.warehouse.task_definition.obtain_execution_role(), "IAM5[Resource::*]",
-         "ecr:GetAuthorizationToken supports no resource type; image pulls themselves are "
-         "limited to the dbt image repository.")
+    _ack(
+        stack.warehouse.task_definition.obtain_execution_role(),
+        "IAM5[Resource::*]",
+        "ecr:GetAuthorizationToken supports no resource type; image pulls themselves are "
+        "limited to the dbt image repository.",
+    )
 
     pipeline_role = stack.orchestration.state_machine.role
-    _ack(pipeline_role, "IAM5[Resource::*]",
-         "Added by the CDK for execution logging (logs:*LogDelivery, DescribeLogGroups, "
-         "PutResourcePolicy) and X-Ray tracing; these actions support no resource type.")
+    _ack(
+        pipeline_role,
+        "IAM5[Resource::*]",
+        "Added by the CDK for execution logging (logs:*LogDelivery, DescribeLogGroups, "
+        "PutResourcePolicy) and X-Ray tracing; these actions support no resource type.",
+    )
     name = stack.orchestration.state_machine_name
-    _ack(pipeline_role, "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
-         f"<AWS::AccountId>:execution:{name}:*]",
-         "The gold-lock lease checks whether the holding execution of this same state "
-         "machine is still running; execution names are generated per run.")
+    _ack(
+        pipeline_role,
+        "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+        f"<AWS::AccountId>:execution:{name}:*]",
+        "The gold-lock lease checks whether the holding execution of this same state "
+        "machine is still running; execution names are generated per run.",
+    )
     cluster = stack.resolve(stack.get_logical_id(stack.warehouse.cluster.node.default_child))
-    _ack(pipeline_role, "IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:"
-         f"<AWS::AccountId>:task/<{cluster}>/*]",
-         "ecs:runTask.sync stops and describes the dbt task it started; task ids are "
-         "generated by ECS, and the ARN is limited to the pipeline's cluster.")
+    _ack(
+        pipeline_role,
+        "IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:"
+        f"<AWS::AccountId>:task/<{cluster}>/*]",
+        "ecs:runTask.sync stops and describes the dbt task it started; task ids are "
+        "generated by ECS, and the ARN is limited to the pipeline's cluster.",
+    )
 
-    _ack(stack.ingestion.function.role, "IAM5[Resource::arn:<AWS::Partition>:states:"
-         f"<AWS::Region>:<AWS::AccountId>:execution:{name}:*]",
-         "The trigger checks whether the execution an object-ledger claim names exists "
-         "(a claim whose StartExecution never happened is retried); names are per run.")
-    _ack(stack.ingestion.function.role, "IAM5[Resource::*]",
-         "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) supports no resource type.")
+    _ack(
+        stack.ingestion.function.role,
+        "IAM5[Resource::arn:<AWS::Partition>:states:"
+        f"<AWS::Region>:<AWS::AccountId>:execution:{name}:*]",
+        "The trigger checks whether the execution an object-ledger claim names exists "
+        "(a claim whose StartExecution never happened is retried); names are per run.",
+    )
+    _ack(
+        stack.ingestion.function.role,
+        "IAM5[Resource::*]",
+        "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) supports no resource type.",
+    )
 
 
 def _secrets_and_runtime(stack: SalesPipelineStack) -> None:
     warehouse = stack.warehouse
-    _ack(warehouse.connection_secret, "SMG4",
-         "Connection settings (account, user, role, warehouse, database, schema) are "
-         "configuration from CDK context, replaced by each deploy; there is nothing to rotate.")
-    _ack(warehouse.private_key_secret, "SMG4",
-         "Snowflake key-pair auth: the key is rotated in Snowflake (RSA_PUBLIC_KEY_2) and "
-         "then stored here, as docs/deploy.md describes; no rotation Lambda can do that.")
-    _ack(warehouse.task_definition, "ECS2",
-         "Only non-secret settings are plain variables (DBT_TARGET, LAKE_URI, RUN_ID "
-         "overridden per run); every Snowflake setting and the key are ECS secrets.")
-    _ack(stack.ingestion.function, "L1",
-         "Pinned to Python 3.11 on purpose: it matches Glue 5.0, the dev environment the "
-         "handler is tested in, and the pinned Powertools layer built for python311.")
+    _ack(
+        warehouse.connection_secret,
+        "SMG4",
+        "Connection settings (account, user, role, warehouse, database, schema) are "
+        "configuration from CDK context, replaced by each deploy; there is nothing to rotate.",
+    )
+    _ack(
+        warehouse.private_key_secret,
+        "SMG4",
+        "Snowflake key-pair auth: the key is rotated in Snowflake (RSA_PUBLIC_KEY_2) and "
+        "then stored here, as docs/deploy.md describes; no rotation Lambda can do that.",
+    )
+    _ack(
+        warehouse.task_definition,
+        "ECS2",
+        "Only non-secret settings are plain variables (DBT_TARGET, LAKE_URI, RUN_ID "
+        "overridden per run); every Snowflake setting and the key are ECS secrets.",
+    )
+    _ack(
+        stack.ingestion.function,
+        "L1",
+        "Pinned to Python 3.11 on purpose: it matches Glue 5.0, the dev environment the "
+        "handler is tested in, and the pinned Powertools layer built for python311.",
+    )

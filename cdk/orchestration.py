@@ -180,8 +180,14 @@ class Orchestration(Construct):
             "sfn": self._grant_states,  # aws-sdk integrations name Step Functions "sfn"
         }
 
-    def _allow(self, integration: Integration, purpose: str, actions: list[str],
-               resources: list[str], conditions: dict | None = None) -> None:
+    def _allow(
+        self,
+        integration: Integration,
+        purpose: str,
+        actions: list[str],
+        resources: list[str],
+        conditions: dict | None = None,
+    ) -> None:
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 sid=integration.sid + purpose,
@@ -224,23 +230,31 @@ class Orchestration(Construct):
                 resource="task",
                 resource_name=f"{warehouse.cluster.cluster_name}/*",
             )
-            self._allow(integration, "TrackDbtTask", ["ecs:StopTask", "ecs:DescribeTasks"],
-                        [tasks_in_cluster])
+            self._allow(
+                integration,
+                "TrackDbtTask",
+                ["ecs:StopTask", "ecs:DescribeTasks"],
+                [tasks_in_cluster],
+            )
             # The .sync pattern waits on an EventBridge rule that Step Functions manages.
             self._allow(
                 integration,
                 "EventsRule",
                 ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-                [stack.format_arn(service="events", resource="rule",
-                                  resource_name=ECS_SYNC_RULE_NAME)],
+                [
+                    stack.format_arn(
+                        service="events", resource="rule", resource_name=ECS_SYNC_RULE_NAME
+                    )
+                ],
             )
 
     def _grant_sns(self, integration: Integration) -> None:
         if integration.action != "publish":
             raise asl.AslError(f"sns:{integration.action} is not expected in the pipeline")
         monitoring = self._monitoring
-        self._allow(integration, "Notifications", ["sns:Publish"],
-                    [monitoring.notification_topic.topic_arn])
+        self._allow(
+            integration, "Notifications", ["sns:Publish"], [monitoring.notification_topic.topic_arn]
+        )
         monitoring.topic_key.grant(self.state_machine, "kms:GenerateDataKey", "kms:Decrypt")
 
     def _grant_s3(self, integration: Integration) -> None:
@@ -248,8 +262,12 @@ class Orchestration(Construct):
         reads = {"getObject": "s3:GetObject", "headObject": "s3:GetObject"}
         if integration.action in reads:
             # The quality gate reads the bounded runs/<run_id>/summary.json and nothing else.
-            self._allow(integration, "RunMetrics", [reads[integration.action]],
-                        [bucket.arn_for_objects(f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}")])
+            self._allow(
+                integration,
+                "RunMetrics",
+                [reads[integration.action]],
+                [bucket.arn_for_objects(f"{RUNS_PREFIX}*/{RUN_SUMMARY_FILE}")],
+            )
             self._storage.data_key.grant(self.state_machine, "kms:Decrypt")
         elif integration.action in ("listObjectsV2", "listObjects"):
             self._allow(
@@ -263,8 +281,12 @@ class Orchestration(Construct):
             raise asl.AslError(f"s3:{integration.action} is not expected in the pipeline")
 
     def _grant_dynamodb(self, integration: Integration) -> None:
-        self._allow(integration, "GoldRefreshLock", [integration.iam_action],
-                    [self.gold_refresh_table.table_arn])
+        self._allow(
+            integration,
+            "GoldRefreshLock",
+            [integration.iam_action],
+            [self.gold_refresh_table.table_arn],
+        )
 
     def _grant_states(self, integration: Integration) -> None:
         """Calls on this pipeline's own executions (e.g. checking the gold-lock holder).

@@ -85,12 +85,8 @@ class Storage(Construct):
                 s3.LifecycleRule(
                     id="expire-bronze",
                     expiration=Duration.days(config.bronze_retention_days),
-                    noncurrent_version_expiration=Duration.days(
-                        NONCURRENT_VERSION_RETENTION_DAYS
-                    ),
-                    abort_incomplete_multipart_upload_after=Duration.days(
-                        INCOMPLETE_UPLOAD_DAYS
-                    ),
+                    noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_RETENTION_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
                     expired_object_delete_marker=False,
                 )
             ],
@@ -123,9 +119,7 @@ class Storage(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="abort-incomplete-uploads",
-                    abort_incomplete_multipart_upload_after=Duration.days(
-                        INCOMPLETE_UPLOAD_DAYS
-                    ),
+                    abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
                 )
             ],
             removal_policy=removal,
@@ -134,8 +128,13 @@ class Storage(Construct):
     # Grants with exact actions (the CDK's grant_read/grant_write use action
     # wildcards such as s3:GetObject* and kms:GenerateDataKey*).
 
-    def grant_read_objects(self, grantee: iam.IGrantable, bucket: s3.IBucket, *prefixes: str,
-                           versions: bool | None = None) -> None:
+    def grant_read_objects(
+        self,
+        grantee: iam.IGrantable,
+        bucket: s3.IBucket,
+        *prefixes: str,
+        versions: bool | None = None,
+    ) -> None:
         """GetObject (+ GetObjectVersion, by default on versioned bronze) under `prefixes`."""
         actions = ["s3:GetObject"]
         if bucket is self.raw_bucket if versions is None else versions:
@@ -143,8 +142,9 @@ class Storage(Construct):
         self._allow(grantee, actions, [bucket.arn_for_objects(f"{p}*") for p in prefixes])
         self.data_key.grant(grantee, "kms:Decrypt")
 
-    def grant_write_objects(self, grantee: iam.IGrantable, bucket: s3.IBucket, *prefixes: str,
-                            delete: bool = False) -> None:
+    def grant_write_objects(
+        self, grantee: iam.IGrantable, bucket: s3.IBucket, *prefixes: str, delete: bool = False
+    ) -> None:
         """PutObject (multipart included) and optionally DeleteObject under `prefixes`."""
         actions = ["s3:PutObject", "s3:AbortMultipartUpload"]
         if delete:
@@ -162,8 +162,12 @@ class Storage(Construct):
         )
 
     @staticmethod
-    def _allow(grantee: iam.IGrantable, actions: list[str], resources: list[str],
-               conditions: dict | None = None) -> None:
+    def _allow(
+        grantee: iam.IGrantable,
+        actions: list[str],
+        resources: list[str],
+        conditions: dict | None = None,
+    ) -> None:
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
         )

@@ -94,9 +94,7 @@ class Warehouse(Construct):
         self.vpc.add_flow_log(
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs)
         )
-        self.task_subnets = self.vpc.select_subnets(
-            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-        )
+        self.task_subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         self.task_security_group = ec2.SecurityGroup(
             self,
             "DbtTaskSecurityGroup",
@@ -136,8 +134,9 @@ class Warehouse(Construct):
             removal_policy=config.data_removal_policy,
         )
 
-    def _build_dbt_task(self, *, config: PipelineConfig, storage: Storage,
-                        project_root: Path) -> None:
+    def _build_dbt_task(
+        self, *, config: PipelineConfig, storage: Storage, project_root: Path
+    ) -> None:
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
@@ -164,15 +163,18 @@ class Warehouse(Construct):
             variable: ecs.Secret.from_secrets_manager(self.connection_secret, field)
             for field, variable in CONNECTION_FIELDS.items()
         }
-        secrets["SNOWFLAKE_PRIVATE_KEY"] = ecs.Secret.from_secrets_manager(
-            self.private_key_secret
-        )
+        secrets["SNOWFLAKE_PRIVATE_KEY"] = ecs.Secret.from_secrets_manager(self.private_key_secret)
         self.container = self.task_definition.add_container(
             "Dbt",
             container_name=DBT_CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(
-                str(require(project_root, DBT_PROJECT_DIR / "Dockerfile",
-                            produced_by="the dbt project (dbt/)").parent),
+                str(
+                    require(
+                        project_root,
+                        DBT_PROJECT_DIR / "Dockerfile",
+                        produced_by="the dbt project (dbt/)",
+                    ).parent
+                ),
                 platform=ecr_assets.Platform.LINUX_AMD64,
                 exclude=["target", "logs", "dbt_packages", "**/__pycache__", ".user.yml"],
             ),
@@ -220,4 +222,3 @@ class Warehouse(Construct):
                 actions=["s3:GetBucketLocation"], resources=[storage.lake_bucket.bucket_arn]
             )
         )
-

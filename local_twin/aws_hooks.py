@@ -204,8 +204,9 @@ class _GlueRuns:
 
     def queuing_enabled(self, job) -> bool:
         requested = getattr(self.requested_queuing, "value", None)
-        return bool(getattr(job, "job_run_queuing_enabled", False) if requested is None
-                    else requested)
+        return bool(
+            getattr(job, "job_run_queuing_enabled", False) if requested is None else requested
+        )
 
     def start(self, original_start, job, args, kwargs) -> str:
         with self.admission:
@@ -508,9 +509,7 @@ def within_payload_limit(value: Any) -> bool:
 
 
 def _input_limit(original):
-    def before_eval_execution(
-        self, env, resource_runtime_part, raw_parameters, state_credentials
-    ):
+    def before_eval_execution(self, env, resource_runtime_part, raw_parameters, state_credentials):
         """A task's input after Parameters counts too (docs: States.DataLimitExceeded)."""
         from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
             FailureEventException,

@@ -41,7 +41,7 @@ def load_definition(path: Path) -> tuple[str, dict[str, Any]]:
     except json.JSONDecodeError as error:
         raise AslError(
             f"{path}: line {error.lineno}, column {error.colno}: not valid JSON ({error.msg}); "
-            "placeholders must sit inside JSON strings, e.g. \"${GlueJobName}\""
+            'placeholders must sit inside JSON strings, e.g. "${GlueJobName}"'
         ) from None
     if not isinstance(document, dict) or "StartAt" not in document or "States" not in document:
         raise AslError(f"{path}: not a state machine (needs top-level StartAt and States)")
@@ -85,7 +85,7 @@ def task_integrations(document: dict[str, Any]) -> dict[str, set[str]]:
                 f"state {state_path}: Resource {resource!r} is not a service integration "
                 f"({_SERVICE_INTEGRATION_PREFIX}...); Lambda ARNs are not part of this pipeline"
             )
-        found.setdefault(resource[len(_SERVICE_INTEGRATION_PREFIX):], set()).add(state_path)
+        found.setdefault(resource[len(_SERVICE_INTEGRATION_PREFIX) :], set()).add(state_path)
     return found
 
 

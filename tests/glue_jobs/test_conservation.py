@@ -75,8 +75,9 @@ def test_a_stream_classification_that_loses_an_event_is_refused(spark, tmp_path,
     rng, day = random.Random(3), date(2026, 11, 26)
     when = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
     lines = [
-        json.dumps(make_event("order_line_created", random_order_line(rng, n, "O-1", day), when,
-                              f"ev-{n}"))  # fmt: skip
+        json.dumps(
+            make_event("order_line_created", random_order_line(rng, n, "O-1", day), when, f"ev-{n}")
+        )  # fmt: skip
         for n in (1, 2, 3)
     ]
     stream_file = tmp_path / "raw" / "topics" / "t" / "h" / "t+0+0000000000.json"
@@ -88,9 +89,7 @@ def test_a_stream_classification_that_loses_an_event_is_refused(spark, tmp_path,
         "source_uris": uris.file_uri(stream_file),  # literal `+`, not as_uri()'s %2B
     }
     real = events.classify
-    monkeypatch.setattr(
-        events, "classify", lambda *a: real(*a).where(F.col("event_id") != "ev-2")
-    )
+    monkeypatch.setattr(events, "classify", lambda *a: real(*a).where(F.col("event_id") != "ev-2"))
     with pytest.raises(ConservationError, match="read=4 but"):
         silver_run.run(spark, stream_loader, args)
     assert _no_record(args)

@@ -162,12 +162,12 @@ def pytest_collection_modifyitems(session, config, items):
     if shutil.which("npx") is None or not any(CLI_SYNTH_TEST in item.nodeid for item in items):
         return
     outdir = Path(tempfile.mkdtemp(prefix="cli-cdk-out-"))
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith(("AWS_", "CDK_"))}
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "CDK_"))
+    }
     environment["AWS_EC2_METADATA_DISABLED"] = "true"  # no credential lookups on a dev box
     process = subprocess.Popen(
-        ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices",
-         "--output", str(outdir)],
+        ["npx", "--no-install", "cdk", "synth", "--quiet", "--no-notices", "--output", str(outdir)],
         cwd=PROJECT_ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,

@@ -44,8 +44,13 @@ def test_unreachable_and_dangling_states_are_reported():
             "Orphan": {"Type": "Pass", "End": True},
             "M": {
                 "Type": "Map",
-                "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": True},
-                                                             "Y": {"Type": "Pass", "End": True}}},
+                "ItemProcessor": {
+                    "StartAt": "X",
+                    "States": {
+                        "X": {"Type": "Pass", "End": True},
+                        "Y": {"Type": "Pass", "End": True},
+                    },
+                },
                 "End": True,
             },
         },
@@ -57,15 +62,30 @@ def test_unreachable_and_dangling_states_are_reported():
 
 
 def test_placeholders_and_integrations_are_read_from_nested_states():
-    text = json.dumps({
-        "StartAt": "P",
-        "States": {"P": {"Type": "Parallel", "End": True, "Branches": [{
-            "StartAt": "T",
-            "States": {"T": {"Type": "Task", "End": True,
-                             "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
-                             "Parameters": {"Bucket": "${LakeBucketName}"}}},
-        }]}},
-    })
+    text = json.dumps(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Branches": [
+                        {
+                            "StartAt": "T",
+                            "States": {
+                                "T": {
+                                    "Type": "Task",
+                                    "End": True,
+                                    "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                                    "Parameters": {"Bucket": "${LakeBucketName}"},
+                                }
+                            },
+                        }
+                    ],
+                }
+            },
+        }
+    )
     assert asl.placeholders(text) == {"LakeBucketName"}
     assert asl.task_integrations(json.loads(text)) == {"aws-sdk:s3:getObject": {"P[0]/T"}}
 

@@ -25,8 +25,11 @@ def test_command_line_strings_are_converted(cdk_context):
 
 @pytest.mark.parametrize(
     ("env_name", "expected"),
-    [("dev", RemovalPolicy.DESTROY), ("prod", RemovalPolicy.RETAIN),
-     ("staging", RemovalPolicy.RETAIN)],
+    [
+        ("dev", RemovalPolicy.DESTROY),
+        ("prod", RemovalPolicy.RETAIN),
+        ("staging", RemovalPolicy.RETAIN),
+    ],
 )
 def test_data_is_only_destroyable_in_dev(cdk_context, env_name, expected):
     config = PipelineConfig.from_context({**cdk_context, "env_name": env_name})

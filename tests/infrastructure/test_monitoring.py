@@ -46,14 +46,24 @@ def test_alarms_cover_failures_errors_dead_letters_and_glue(synthesis):
     topic_ref = {"Ref": synthesis.logical_id(synthesis.stack.monitoring.notification_topic)}
     assert all(alarm["Properties"]["AlarmActions"] == [topic_ref] for alarm in alarms.values())
     described = json.dumps([alarm["Properties"] for alarm in alarms.values()])
-    for watched in ("ExecutionsFailed", "ExecutionsTimedOut", "Errors",
-                    "ApproximateNumberOfMessagesVisible", "TriggeredRules"):
+    for watched in (
+        "ExecutionsFailed",
+        "ExecutionsTimedOut",
+        "Errors",
+        "ApproximateNumberOfMessagesVisible",
+        "TriggeredRules",
+    ):
         assert watched in described, watched
     assert len(alarms) == 4  # state machine, the silver Glue job, trigger, dead letters
 
 
 def test_dashboard_shows_every_box(synthesis):
     body = json.dumps(synthesis.only("AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"])
-    for title in ("Pipeline executions", "Trigger Lambda", "Event buffer", "Glue silver job runs",
-                  "Alarms"):
+    for title in (
+        "Pipeline executions",
+        "Trigger Lambda",
+        "Event buffer",
+        "Glue silver job runs",
+        "Alarms",
+    ):
         assert title in body, title

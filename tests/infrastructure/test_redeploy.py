@@ -81,8 +81,7 @@ def _unique_per_stack(value: Any, resources: dict[str, Any]) -> bool:
         if reference in resources:
             named = resources[reference]
             return named["Type"] in PHYSICAL_NAME and (
-                _physical_name(named) is None
-                or _unique_per_stack(_physical_name(named), resources)
+                _physical_name(named) is None or _unique_per_stack(_physical_name(named), resources)
             )
         return any(_unique_per_stack(item, resources) for item in value.values())
     if isinstance(value, list):
@@ -98,8 +97,10 @@ def blocking_names(template: dict[str, Any]) -> list[str]:
         if not {resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy")} & set(KEPT):
             continue
         if resource["Type"] not in PHYSICAL_NAME:
-            problems.append(f"{logical_id}: {resource['Type']} is retained; add it to "
-                            "PHYSICAL_NAME (tests/infrastructure/test_redeploy.py)")
+            problems.append(
+                f"{logical_id}: {resource['Type']} is retained; add it to "
+                "PHYSICAL_NAME (tests/infrastructure/test_redeploy.py)"
+            )
             continue
         name = _physical_name(resource)
         if name is not None and not _unique_per_stack(name, resources):

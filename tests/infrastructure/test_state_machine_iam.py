@@ -52,16 +52,20 @@ def _needs(integration: str, names: dict[str, str]) -> list[Need] | None:
     """What AWS documents `integration` (e.g. `glue:startJobRun.sync`) needs; None: no row."""
     table: dict[str, list[tuple[str, str | None, str]]] = {
         "glue:startJobRun.sync": [
-            *((f"glue:{a}", names["job"], "glue")
-              for a in ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun")),
+            *(
+                (f"glue:{a}", names["job"], "glue")
+                for a in ("StartJobRun", "GetJobRun", "GetJobRuns", "BatchStopJobRun")
+            ),
         ],
         "glue:startJobRun": [("glue:StartJobRun", names["job"], "glue")],
         "ecs:runTask.sync": [
             ("ecs:RunTask", names["task_definition"], "ecs"),
             ("ecs:StopTask", names["cluster"], "ecs"),
             ("ecs:DescribeTasks", names["cluster"], "ecs"),
-            *((f"events:{a}", ECS_SYNC_RULE, "ecs")
-              for a in ("PutTargets", "PutRule", "DescribeRule")),
+            *(
+                (f"events:{a}", ECS_SYNC_RULE, "ecs")
+                for a in ("PutTargets", "PutRule", "DescribeRule")
+            ),
             ("iam:PassRole", names["task_role"], "passrole"),
             ("iam:PassRole", names["execution_role"], "passrole"),
         ],
@@ -71,8 +75,9 @@ def _needs(integration: str, names: dict[str, str]) -> list[Need] | None:
             ("iam:PassRole", names["execution_role"], "passrole"),
         ],
         **{
-            f"dynamodb:{api}": [(f"dynamodb:{api[0].upper()}{api[1:]}", names["lock_table"],
-                                 "dynamodb")]
+            f"dynamodb:{api}": [
+                (f"dynamodb:{api[0].upper()}{api[1:]}", names["lock_table"], "dynamodb")
+            ]
             for api in ("getItem", "putItem", "updateItem", "deleteItem")
         },
         "sns:publish": [
@@ -99,15 +104,26 @@ def _configuration_needs(properties: dict[str, Any]) -> list[Need]:
     if properties.get("LoggingConfiguration", {}).get("Destinations"):
         needs += [
             Need(f"logs:{action}", None, "logging")
-            for action in ("CreateLogDelivery", "GetLogDelivery", "UpdateLogDelivery",
-                           "DeleteLogDelivery", "ListLogDeliveries", "PutResourcePolicy",
-                           "DescribeResourcePolicies", "DescribeLogGroups")
+            for action in (
+                "CreateLogDelivery",
+                "GetLogDelivery",
+                "UpdateLogDelivery",
+                "DeleteLogDelivery",
+                "ListLogDeliveries",
+                "PutResourcePolicy",
+                "DescribeResourcePolicies",
+                "DescribeLogGroups",
+            )
         ]
     if properties.get("TracingConfiguration", {}).get("Enabled"):
         needs += [
             Need(f"xray:{action}", None, "xray")
-            for action in ("PutTraceSegments", "PutTelemetryRecords", "GetSamplingRules",
-                           "GetSamplingTargets")
+            for action in (
+                "PutTraceSegments",
+                "PutTelemetryRecords",
+                "GetSamplingRules",
+                "GetSamplingTargets",
+            )
         ]
     return needs
 
@@ -131,8 +147,10 @@ def _as_list(value: Any) -> list[Any]:
 def _covers(statement: dict[str, Any], need: Need) -> bool:
     if statement.get("Effect") != "Allow":
         return False
-    if not any(fnmatchcase(need.action.lower(), pattern.lower())
-               for pattern in _as_list(statement["Action"])):
+    if not any(
+        fnmatchcase(need.action.lower(), pattern.lower())
+        for pattern in _as_list(statement["Action"])
+    ):
         return False
     resources = _as_list(statement["Resource"])
     return need.target is None or any(
@@ -213,8 +231,12 @@ def test_the_role_allows_what_aws_documents_for_each_integration(synthesis):
 
 @pytest.mark.parametrize(
     ("action", "target_key"),
-    [("glue:GetJobRuns", "job"), ("iam:PassRole", "execution_role"),
-     ("events:PutRule", None), ("kms:GenerateDataKey", "topic_key")],
+    [
+        ("glue:GetJobRuns", "job"),
+        ("iam:PassRole", "execution_role"),
+        ("events:PutRule", None),
+        ("kms:GenerateDataKey", "topic_key"),
+    ],
 )
 def test_the_check_reports_an_action_removed_from_the_policy(synthesis, action, target_key):
     """The checker's own test: drop one action from a copy of the real policy."""
@@ -224,8 +246,11 @@ def test_the_check_reports_an_action_removed_from_the_policy(synthesis, action, 
         if action == "iam:PassRole" and statement["Action"] == []:
             # PassRole for the task role only: the execution role must be reported.
             statement["Action"] = ["iam:PassRole"]
-            statement["Resource"] = [r for r in _as_list(statement["Resource"])
-                                     if _names(synthesis)[target_key] not in json.dumps(r)]
+            statement["Resource"] = [
+                r
+                for r in _as_list(statement["Resource"])
+                if _names(synthesis)[target_key] not in json.dumps(r)
+            ]
     missing = missing_permissions(statements, _all_needs(synthesis))
     assert missing and all(entry.startswith(f"{action} on ") for entry in missing), missing
     if target_key:
@@ -233,13 +258,21 @@ def test_the_check_reports_an_action_removed_from_the_policy(synthesis, action, 
 
 
 def test_integrations_are_read_with_either_partition_prefix():
-    definition = json.dumps({
-        "StartAt": "A",
-        "States": {
-            "A": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
-                  "Next": "B"},
-            "B": {"Type": "Task", "Resource": "arn:${Partition}:states:::sns:publish",
-                  "End": True},
-        },
-    })
+    definition = json.dumps(
+        {
+            "StartAt": "A",
+            "States": {
+                "A": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                    "Next": "B",
+                },
+                "B": {
+                    "Type": "Task",
+                    "Resource": "arn:${Partition}:states:::sns:publish",
+                    "End": True,
+                },
+            },
+        }
+    )
     assert integrations_of(definition) == {"glue:startJobRun.sync", "sns:publish"}

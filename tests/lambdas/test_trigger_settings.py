@@ -21,7 +21,9 @@ COMPLETE = {
 def test_complete_environment_with_defaults():
     settings = TriggerSettings.from_environ(COMPLETE)
     assert (settings.state_machine_arn, settings.lake_bucket, settings.ledger_table) == (
-        COMPLETE["STATE_MACHINE_ARN"], "lake", "ledger"
+        COMPLETE["STATE_MACHINE_ARN"],
+        "lake",
+        "ledger",
     )
     assert settings.raw_bucket is None and settings.lease_seconds == 900
 

@@ -28,8 +28,7 @@ AWKWARD_KEYS = (
 def stream_key(offset: int, partition: int = 0) -> str:
     """A key as the MSK Connect S3 sink writes it (time-based partitioner)."""
     return (
-        f"topics/{TOPIC}/year=2026/month=11/day=26/hour=08/"
-        f"{TOPIC}+{partition}+{offset:010d}.json"
+        f"topics/{TOPIC}/year=2026/month=11/day=26/hour=08/{TOPIC}+{partition}+{offset:010d}.json"
     )
 
 

@@ -144,11 +144,19 @@ def test_internals_the_strict_hooks_patch_exist():
     )
     before = inspect.signature(service.StateTaskService._before_eval_execution).parameters
     assert list(before) == [
-        "self", "env", "resource_runtime_part", "raw_parameters", "state_credentials"
+        "self",
+        "env",
+        "resource_runtime_part",
+        "raw_parameters",
+        "state_credentials",
     ]
     sync = inspect.signature(ecs._build_sync_resolver).parameters
     assert list(sync) == [
-        "self", "env", "resource_runtime_part", "normalised_parameters", "state_credentials"
+        "self",
+        "env",
+        "resource_runtime_part",
+        "normalised_parameters",
+        "state_credentials",
     ]
     assert "env.stack.pop()" in inspect.getsource(ErrorEqualsDecl._eval_body)
     assert StatesErrorName.from_name("States.TaskFailed").error_name == "States.TaskFailed"
@@ -158,9 +166,7 @@ def test_internals_the_strict_hooks_patch_exist():
     assert isinstance(sdk._SERVICE_ERROR_NAMES, dict)
     assert callable(EC2ContainerServiceResponse.run_task) and callable(ActionResult)
     assert callable(GlueResponse.create_job) and callable(GlueResponse.start_job_run)
-    assert 'execution_property.get("MaxConcurrentRuns"' in inspect.getsource(
-        FakeJob.start_job_run
-    )
+    assert 'execution_property.get("MaxConcurrentRuns"' in inspect.getsource(FakeJob.start_job_run)
 
 
 CANARY_MACHINE = {
@@ -458,8 +464,10 @@ def test_an_oversized_task_input_fails_the_execution(hooked_aws):
 
 def test_an_oversized_state_output_fails_the_execution(hooked_aws):
     twice = {"Type": "Pass", "Parameters": {"a.$": "$.half", "b.$": "$.half"}, "Next": "After"}
-    machine = {"StartAt": "Twice", "States": {"Twice": twice,
-                                              "After": {"Type": "Pass", "End": True}}}
+    machine = {
+        "StartAt": "Twice",
+        "States": {"Twice": twice, "After": {"Type": "Pass", "End": True}},
+    }
     described = run_machine(machine, {"half": "z" * 140_000})
     assert described["status"] == "FAILED" and described["error"] == "States.DataLimitExceeded"
 

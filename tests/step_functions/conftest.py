@@ -137,8 +137,12 @@ class ScenarioTwin:
         """A batch execution as the trigger starts it above 20 objects (with a manifest)."""
         name = f"many-{uuid.uuid4().hex[:12]}"
         manifest = f"s3://{LAKE_BUCKET}/manifests/{name}.json"
-        payload = {"run_id": name, "kind": "batch", "manifest_uri": manifest,
-                   "object_count": object_count}
+        payload = {
+            "run_id": name,
+            "kind": "batch",
+            "manifest_uri": manifest,
+            "object_count": object_count,
+        }
         return self.twin.executions.start(name, payload)
 
     def start_stream(self) -> str:
@@ -160,9 +164,9 @@ class ScenarioTwin:
 
     def lock_item(self) -> dict:
         table = boto3.client("dynamodb")
-        return table.get_item(
-            TableName=GOLD_REFRESH_TABLE, Key=LOCK_KEY, ConsistentRead=True
-        ).get("Item", {})
+        return table.get_item(TableName=GOLD_REFRESH_TABLE, Key=LOCK_KEY, ConsistentRead=True).get(
+            "Item", {}
+        )
 
     def set_lock_owner(self, execution_arn: str) -> None:
         boto3.client("dynamodb").update_item(

@@ -61,8 +61,9 @@ def assert_failure_notice(record: dict, stage: str) -> dict:
 
 @pytest.mark.parametrize("state", ["FAILED", "TIMEOUT", "ERROR"])
 def test_glue_run_ending_abnormally_fails_the_task_and_is_notified(twin, state):
-    scenario = {"glue_error": "cannot parse x.csv"} if state == "FAILED" else {
-        "glue_end_state": state}
+    scenario = (
+        {"glue_error": "cannot parse x.csv"} if state == "FAILED" else {"glue_end_state": state}
+    )
     record = twin.run(**scenario)
     notice = assert_failure_notice(record, "Glue job (bronze to silver) failed: States.TaskFailed")
     assert task_errors(twin, record["arn"]) == ["States.TaskFailed"]  # not retried
@@ -137,8 +138,13 @@ def test_a_notice_that_cannot_be_published_still_fails_the_execution(twin):
     sns = boto3.client("sns")
     [topic] = sns.list_topics()["Topics"]
     sns.delete_topic(TopicArn=topic["TopicArn"])
-    rejected = [{"uri": "s3://sales-raw/landing/sales/x.csv", "reason": "header_mismatch",
-                 "detail": "21 columns"}]
+    rejected = [
+        {
+            "uri": "s3://sales-raw/landing/sales/x.csv",
+            "reason": "header_mismatch",
+            "detail": "21 columns",
+        }
+    ]
     try:
         breach = twin.run(rejected_files=rejected)
         failure = twin.run(glue_error="boom")
@@ -215,8 +221,11 @@ def test_an_oversized_state_fails_the_execution_without_a_notice(twin):
 def test_ten_thousand_objects_stay_within_the_payload_limit(twin):
     """A manifest execution of 10,000 objects: the record is megabytes, the state a few KiB."""
     rejected = [
-        {"uri": f"s3://{RAW_BUCKET}/landing/sales/{'x' * 400}-{i}.csv", "reason": "header_mismatch",
-         "detail": '"quoted" detail ' * 40}
+        {
+            "uri": f"s3://{RAW_BUCKET}/landing/sales/{'x' * 400}-{i}.csv",
+            "reason": "header_mismatch",
+            "detail": '"quoted" detail ' * 40,
+        }
         for i in range(3000)
     ]
     twin.use(sources=10_000, rejected_files=rejected, quarantine_ratio=0.3)
@@ -241,8 +250,9 @@ def test_notices_stay_bounded_with_the_longest_inputs(twin):
     arn = twin.twin.executions.start(name, {"run_id": name, "kind": "batch", "source_uris": uris})
     [breach] = twin.twin.executions.wait([arn], dropped_at=None)
     twin.use(glue_error="e" * 20_000)
-    arn = twin.twin.executions.start(f"{name}-2", {"run_id": name, "kind": "batch",
-                                                  "source_uris": uris})
+    arn = twin.twin.executions.start(
+        f"{name}-2", {"run_id": name, "kind": "batch", "source_uris": uris}
+    )
     [failure] = twin.twin.executions.wait([arn], dropped_at=None)
     for record in (breach, failure):
         [notice] = record["notifications"]

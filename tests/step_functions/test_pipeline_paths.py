@@ -68,8 +68,13 @@ def test_dbt_failure_notifies_and_frees_the_lock(stop_twin):
 
 
 def test_quality_breach_stops_before_gold(stop_twin):
-    rejected = [{"uri": "s3://sales-raw/landing/sales/x.csv", "reason": "header_mismatch",
-                 "detail": "21 columns, expected 24"}]
+    rejected = [
+        {
+            "uri": "s3://sales-raw/landing/sales/x.csv",
+            "reason": "header_mismatch",
+            "detail": "21 columns, expected 24",
+        }
+    ]
     record = stop_twin.run(rejected_files=rejected)
     assert record["status"] == "FAILED"
     assert record["error"] == "DataQualityBreach"

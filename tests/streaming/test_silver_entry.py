@@ -45,4 +45,3 @@ def test_run_silver_hands_the_loader_its_own_arguments(monkeypatch):
     args = {"source_kind": "stream", "run_id": "r1", "lake_uri": "file:///l"}
     assert silver_run.run_silver("spark", args) == {"ok": True}
     assert seen == [(stream_loader, "spark", {"run_id": "r1", "lake_uri": "file:///l"})]
-
