@@ -11,7 +11,6 @@ time from orchestration overhead.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -29,8 +28,6 @@ from local_twin.workspace import LAKE_BUCKET, Workspace
 
 # The in-process entry of the one silver job, whose script (local_twin.provision.GLUE_JOB_SCRIPT)
 # only calls this module's main.
-GLUE_JOB_MODULE = "sales_lake.silver_run"
-GLUE_JOB_ENTRY = "run_silver"
 URI_ARGUMENTS = ("lake_uri", "manifest_uri", "source_uris")
 
 
@@ -84,8 +81,10 @@ def _copy_manifest(manifest_uri: str, workspace: Workspace) -> None:
     target.write_bytes(body)
 
 
-def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = GLUE_JOB_MODULE):
-    """A GlueRunner that runs the real Glue script, then mirrors its metrics into moto's S3."""
+def glue_runner(workspace: Workspace, timings: EngineTimings):
+    """A GlueRunner that runs the real Glue job (sales_lake.silver_run, what to_silver.py
+    calls), then mirrors its run record into moto's S3. Spark is imported on the first
+    run, not with the twin (`twin --help` stays fast)."""
 
     def run(job_name: str, arguments: dict[str, str]) -> None:
         started = time.perf_counter()
@@ -93,11 +92,11 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
         run_id = args["run_id"]
         try:
             from sales_lake.local_spark import local_spark_session
+            from sales_lake.silver_run import run_silver
 
-            job = importlib.import_module(job_module)
             spark = local_spark_session()  # first call starts the JVM (Glue's start-up)
             timings.add(run_id, "spark_start", time.perf_counter() - started)
-            getattr(job, GLUE_JOB_ENTRY)(spark, args)
+            run_silver(spark, args)
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
         # The job wrote the run record into the workspace lake; mirror it into moto's S3,
@@ -107,7 +106,7 @@ def glue_runner(workspace: Workspace, timings: EngineTimings, job_module: str = 
             written = workspace.object_path(LAKE_BUCKET, key)
             if not written.exists():
                 raise RuntimeError(
-                    f"{job_module}.{GLUE_JOB_ENTRY} finished without writing {written}; the "
+                    f"sales_lake.silver_run.run_silver finished without writing {written}; the "
                     "state machine reads the run summary for the data-quality gate "
                     "(docs/contracts.md, run metrics)."
                 )
