@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -19,8 +18,6 @@ import pytest
 
 from step_functions import asl
 
-# `arn:aws:states:::` today; `arn:${Partition}:states:::` once the ASL is partition-aware.
-INTEGRATION_RESOURCE = re.compile(r"^arn:(?:aws[a-z-]*|\$\{Partition\}):states:::(?P<name>.+)$")
 ECS_SYNC_RULE = "rule/StepFunctionsGetEventsForECSTaskRule"
 
 # Step Functions > "IAM policies for integrated services", one page per service:
@@ -129,15 +126,8 @@ def _configuration_needs(properties: dict[str, Any]) -> list[Need]:
 
 
 def integrations_of(definition: str) -> set[str]:
-    """Service integrations of the definition, whichever partition prefix it writes."""
-    integrations = set()
-    for path, state in asl.iter_states(json.loads(definition)):
-        if state.get("Type") != "Task":
-            continue
-        match = INTEGRATION_RESOURCE.match(state.get("Resource", ""))
-        assert match, f"state {path}: {state.get('Resource')!r} is not a service integration"
-        integrations.add(match.group("name"))
-    return integrations
+    """Service integrations of the deployed definition (read by step_functions/asl.py)."""
+    return set(asl.task_integrations(json.loads(definition)))
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -255,24 +245,3 @@ def test_the_check_reports_an_action_removed_from_the_policy(synthesis, action, 
     assert missing and all(entry.startswith(f"{action} on ") for entry in missing), missing
     if target_key:
         assert any(_names(synthesis)[target_key] in entry for entry in missing), missing
-
-
-def test_integrations_are_read_with_either_partition_prefix():
-    definition = json.dumps(
-        {
-            "StartAt": "A",
-            "States": {
-                "A": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::glue:startJobRun.sync",
-                    "Next": "B",
-                },
-                "B": {
-                    "Type": "Task",
-                    "Resource": "arn:${Partition}:states:::sns:publish",
-                    "End": True,
-                },
-            },
-        }
-    )
-    assert integrations_of(definition) == {"glue:startJobRun.sync", "sns:publish"}
