@@ -1,14 +1,18 @@
 """The batch job end to end on small explicit files: every bad input, rerun, update, fault.
 
-One lake per module; the runs build on each other in file order (normal run, rerun,
-failed run, retry), which keeps the number of Spark jobs - and the suite time - small.
+One lake per module; the runs build on each other through module fixtures (normal run,
+rerun), which keeps the number of Spark jobs - and the suite time - small. Tests run in
+random order (pytest-randomly), so a test that writes (the failed run and its retry) works
+on a copy of the lake and leaves the shared one as the read-only tests expect it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from delta.tables import DeltaTable
@@ -236,8 +240,9 @@ def update_file(landing, tmp_path_factory):
 
 
 def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
-    spark, lake, update_file, rerun, monkeypatch
+    spark, lake, update_file, rerun, monkeypatch, tmp_path
 ):
+    lake = Path(shutil.copytree(lake, tmp_path / "lake"))  # the shared lake stays as run-2 left it
     original = silver_frames.latest_per_row_id
 
     def failing(rows):  # the executors fail on row 20 after the read (counting, then MERGE)
