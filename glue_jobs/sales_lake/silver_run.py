@@ -11,8 +11,10 @@ conserved (`RunMetrics.write`), so a run that miscounts fails instead of reporti
 
 A loader is a module with `KIND` (its --source_kind), `JOB` (the record's `job`),
 `MISSING_FIX` (how to get a missing object loaded, for its rejected-file entry) and
-`load`, which fills counts, sources, rejected files and the read/transform/merge
-timings of `metrics` and returns the extra fields of its record.
+`load(spark, sources, paths, metrics, options)` (`options`: `load_options.LoadOptions`
+from the job's optional arguments), which fills counts, sources, rejected files and
+the read/transform/merge timings of `metrics` and returns the extra fields of its
+record.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from types import ModuleType
 from sales_lake import delta_tables, job_session
 from sales_lake.batch import loader as batch_loader
 from sales_lake.lake_layout import QUARANTINE_TABLE, SALES_TABLE
+from sales_lake.load_options import ARGUMENTS as OPTION_ARGS
+from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source, resolve_sources
 from sales_lake.stream import loader as stream_loader
@@ -80,6 +84,8 @@ def parse_args(argv: list[str]) -> dict[str, str]:
     group = parser.add_mutually_exclusive_group(required=True)
     for name in SOURCE_ARGS:
         group.add_argument(f"--{name}")
+    for name in OPTION_ARGS:
+        parser.add_argument(f"--{name}")
     known, _glue_own = parser.parse_known_args(argv)
     return {k: v for k, v in vars(known).items() if v is not None}
 
@@ -90,7 +96,7 @@ def job_args(argv: list[str]) -> dict[str, str]:
         return parse_args(argv[1:])
     from awsglue.utils import getResolvedOptions
 
-    present = [name for name in SOURCE_ARGS if f"--{name}" in argv]
+    present = [name for name in (*SOURCE_ARGS, *OPTION_ARGS) if f"--{name}" in argv]
     return getResolvedOptions(argv, [*JOB_ARGS, *present])
 
 
@@ -107,11 +113,12 @@ def run(spark, chosen: ModuleType, args: dict[str, str]) -> dict:
     """One run of `chosen` loader; returns (and writes) the run record."""
     clock = time.monotonic()
     lake_uri = args["lake_uri"].rstrip("/")
+    options = LoadOptions.from_args(args)
     metrics = RunMetrics(run_id=args["run_id"], started_at=_now(), job=chosen.JOB)
     paths = delta_tables.prepare_silver(spark, lake_uri)
     sources, missing = sources_of(args, chosen)
     metrics.rejected_files.extend(missing)
-    extra = chosen.load(spark, sources, paths, metrics)
+    extra = chosen.load(spark, sources, paths, metrics, options)
     metrics.sources.extend(
         {"uri": m["uri"], "version": None, "rows_read": 0, "outcome": "missing",
          "notes": [m["detail"]]}

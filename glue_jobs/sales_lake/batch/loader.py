@@ -26,6 +26,7 @@ from sales_lake import delta_tables
 from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
 from sales_lake.batch.bronze_reader import read_bronze
+from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source
 from sales_lake.silver_rows import is_valid, lookup, quarantine_rows
@@ -120,7 +121,13 @@ def _source_entry(source: Source, summary: dict) -> dict:
     }
 
 
-def load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetrics) -> dict:
+def load(
+    spark,
+    sources: list[Source],
+    paths: dict[str, str],
+    metrics: RunMetrics,
+    options: LoadOptions | None = None,
+) -> dict:
     """Load the run's bronze objects into silver; fills counts, sources, rejected files
     and timings of `metrics`. Returns no extra record fields."""
     # Spark's file sources skip zero-byte files: say what they are here instead.

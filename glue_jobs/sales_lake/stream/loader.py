@@ -150,7 +150,9 @@ def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held:
     return outcomes, per_source
 
 
-def load(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetrics) -> dict:
+def load(
+    spark, sources: list[Source], paths: dict[str, str], metrics: RunMetrics, options=None
+) -> dict:
     """Apply the run's stream files to silver; fills counts, sources and timings of
     `metrics`. Returns the record's extra field, `event_outcomes`."""
     held: list[DataFrame] = []
