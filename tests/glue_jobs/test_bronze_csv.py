@@ -40,7 +40,7 @@ def test_bom_and_crlf_are_removed_from_header_and_records():
     data = b"\xef\xbb\xbf" + _bytes([row(1)], newline="\r\n")
     parsed = parse_file(data)
     assert parsed.summary.encoding == "utf-8-sig"
-    assert parsed.summary.header_detail is None
+    assert parsed.summary.reject_detail is None
     assert _records(parsed) == [(2, row(1))]
 
 
@@ -112,7 +112,7 @@ def test_sample_superstore_header_rejects_file_with_one_clear_reason():
     parsed = parse_file(_bytes([row(1)[:100], row(2)[:100]], header=",".join(columns)))
     assert parsed.summary.outcome == "rejected"
     assert parsed.issues == [ISSUE_HEADER, ISSUE_HEADER]
-    detail = parsed.summary.header_detail
+    detail = parsed.summary.reject_detail
     assert "21 columns, expected 24" in detail
     assert "missing: Market, Shipping Cost, Order Priority" in detail
     assert "Sample Superstore" in detail and "fix:" in detail

@@ -50,9 +50,14 @@ class FileSummary:
     outcome: str = "ok"  # ok | empty | header_only | rejected
     encoding: str | None = None
     compression: str | None = None
-    records: int = 0
+    records: int = 0  # rows read, blank rows excluded
+    blank: int = 0  # rows whose every field is empty (Excel padding): counted, skipped
+    rejected: int = 0  # records with a reason code (quarantined), set by bronze_reader
     physical_lines: int = 0
-    header_detail: str | None = None
+    reject_reason: str | None = None  # rejected file: its code (reasons.FILE_REASONS)
+    reject_detail: str | None = None  # rejected file: the problem and the fix, one line
+    rescued_columns: list[str] = field(default_factory=list)  # unknown columns kept as JSON
+    rescued_rows: int = 0  # records with a value in a rescued column
     date_format: str | None = None  # e.g. "dd/MM/yyyy", see dates.decide
     notes: list[str] = field(default_factory=list)
 
@@ -237,7 +242,8 @@ def parse_file(data: bytes) -> ParsedFile:
         summary.notes.append("the file has no header and no data: nothing to load")
         return ParsedFile(summary, [], [])
     header = lines[first]
-    summary.header_detail = header_problem(header)
+    summary.reject_detail = header_problem(header)
+    summary.reject_reason = ISSUE_HEADER if summary.reject_detail else None
     expected = len(CANONICAL_HEADER)
     bad_encoding = bool(_SURROGATE.search(text))
     if bad_encoding:  # surrogates cannot go into Arrow: take the Python path
@@ -265,7 +271,7 @@ def parse_file(data: bytes) -> ParsedFile:
             for raw in raws
         ]
     summary.records = len(raws)
-    if summary.header_detail:
+    if summary.reject_detail:
         summary.outcome = "rejected"
         issues = [ISSUE_HEADER] * len(raws)
     elif not summary.records:

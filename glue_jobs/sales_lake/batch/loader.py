@@ -143,8 +143,8 @@ def load(
             metrics.rejected_files.append(
                 {
                     "uri": source.uri,
-                    "reason": "header_mismatch",
-                    "detail": f"{source.uri}: {summary.get('header_detail')}",
+                    "reason": summary.get("reject_reason"),
+                    "detail": f"{source.uri}: {summary.get('reject_detail')}",
                 }
             )
     return {}
