@@ -181,3 +181,13 @@ def is_ambiguous(parts: DateParts, order: str | None) -> pa.Array:
         return pc.fill_null(pa.nulls(len(a), pa.bool_()), False)
     both_small = pc.and_(pc.less_equal(a, 12), pc.less_equal(b, 12))
     return pc.fill_null(pc.and_(both_small, pc.not_equal(a, b)), False)
+
+
+def with_declared_order(detected: DateFormat, declared: str) -> DateFormat:
+    """A declared order (`dmy`/`mdy`, from the job's `date_order` or the object's
+    `date_order=` key prefix) settles a file whose values cannot tell; a file that
+    tells keeps its own order (its values would not parse the other way)."""
+    if declared not in (DAY_FIRST, MONTH_FIRST) or detected.order != AMBIGUOUS:
+        return detected
+    first = "day" if declared == DAY_FIRST else "month"
+    return DateFormat(declared, f"{first}-first (declared date order)")

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 HEADER_POLICIES = ("strict", "by_name", "rescue")
-DATE_ORDERS = ("auto", "dmy", "mdy", "ymd")
+DATE_ORDERS = ("auto", "dmy", "mdy")
 QUALITY_POLICIES = ("stop", "continue")
 
 # job argument name -> (default, allowed values or None for free text)

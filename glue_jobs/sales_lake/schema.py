@@ -65,7 +65,11 @@ LINEAGE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("is_deleted", "BOOLEAN", False),  # soft delete (stream cancellations)
 )
 
-SALES_COLUMNS = BUSINESS_COLUMNS + LINEAGE_COLUMNS
+# Values of columns a file has beyond the contract (header policy `rescue`), as a JSON
+# object {"header as in the file": "value"} per row; NULL when there are none.
+RESCUE_COLUMNS: tuple[tuple[str, str, bool], ...] = (("rescued_data", "STRING", True),)
+
+SALES_COLUMNS = BUSINESS_COLUMNS + LINEAGE_COLUMNS + RESCUE_COLUMNS
 
 # silver/quarantine: every rejected record, with the raw text and why.
 QUARANTINE_COLUMNS: tuple[tuple[str, str, bool], ...] = (

@@ -22,9 +22,15 @@ def is_valid() -> Column:
     return F.size("reason_codes") == 0
 
 
-def record_hash(columns: list[str]) -> Column:
-    """sha256 over the business columns in contract order (NULL-safe, type-stable text)."""
+def record_hash(columns: list[str], extra: str | None = None) -> Column:
+    """sha256 over the business columns in contract order (NULL-safe, type-stable text).
+
+    `extra` (rescued_data) counts only where it holds a value, so rows without unknown
+    columns - every stream row, and every row loaded before header policies - keep
+    the hash they had, while a change in a rescued value updates the row."""
     parts = [F.coalesce(F.col(c).cast("string"), F.lit(NULL_MARK)) for c in columns]
+    if extra is not None:
+        parts.append(F.col(extra))  # concat_ws skips NULL: no separator, same text
     return F.sha2(F.concat_ws(SEPARATOR, *parts), 256)
 
 

@@ -50,7 +50,7 @@ class GlueSilverFeed:
         ]  # fmt: skip
         names = [name for name, _type, _nullable in SALES_COLUMNS]
         frame = self.spark.createDataFrame(
-            [tuple(row[name] for name in names) for row in changed], ddl(SALES_COLUMNS)
+            [tuple(row.get(name) for name in names) for row in changed], ddl(SALES_COLUMNS)
         ).withColumn("record_hash", record_hash([name for name, _t, _n in BUSINESS_COLUMNS]))
         (
             SparkDeltaTable.forPath(self.spark, f"{self.lake.as_uri()}/silver/sales")

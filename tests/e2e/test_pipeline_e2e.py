@@ -125,7 +125,7 @@ def test_bad_rows_are_quarantined_and_a_wrong_header_fails_clearly(twin, files, 
     [notice] = record["notifications"]
     assert notice["outcome"] == "DATA_QUALITY_BREACH"
     [rejected] = notice["rejected_files"]
-    assert rejected["reason"] == "header_mismatch"
+    assert rejected["reason"] == "missing_columns"  # the 21-column export lacks Market
     assert files["wrong_header"][0].name in rejected["uri"]
     assert notice["objects"].count(f"s3://{RAW_BUCKET}/landing/sales/") == 2
     assert record["name"] in notice["how_to_rerun"]

@@ -156,9 +156,9 @@ def test_rejected_files_have_one_clear_reason(first_run):
     rejected = {r["uri"].rsplit("/", 1)[1]: r for r in first_run[0]["rejected_files"]}
     assert set(rejected) == {"sample_superstore.csv", "missing.csv"}
     header = rejected["sample_superstore.csv"]
-    assert header["reason"] == "header_mismatch"
+    assert header["reason"] == "missing_columns"
     assert "sample_superstore.csv" in header["detail"] and "fix:" in header["detail"]
-    assert "missing: Market, Shipping Cost, Order Priority" in header["detail"]
+    assert "required column(s) missing: Market" in header["detail"]
     assert rejected["missing.csv"]["reason"] == "missing_object"
 
 
@@ -188,8 +188,8 @@ def test_quarantine_has_line_raw_text_and_reason(spark, lake, landing, first_run
         ("bad.csv", 7): ["bad_sales"],
         ("bad.csv", 8): ["malformed_record"],
         ("bad.csv", 9): ["malformed_record"],
-        ("sample_superstore.csv", 2): ["header_mismatch"],
-        ("sample_superstore.csv", 3): ["header_mismatch"],
+        ("sample_superstore.csv", 2): ["missing_columns"],
+        ("sample_superstore.csv", 3): ["missing_columns"],
     }
     assert {k: v.reason_codes for k, v in found.items()} == expected
     assert found[("bad.csv", 8)].raw_record == row(17)[:50]

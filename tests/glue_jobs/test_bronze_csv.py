@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 
 import pyarrow as pa
 import pytest
 from sales_lake.batch.bronze_csv import (
     ISSUE_ENCODING,
-    ISSUE_HEADER,
+    ISSUE_MISSING_COLUMNS,
+    ISSUE_NUL,
     ISSUE_UNCLOSED_QUOTE,
     field_counts,
-    header_problem,
     parse_file,
 )
 from sales_lake.schema import CANONICAL_HEADER
@@ -63,7 +65,7 @@ def test_unclosed_quote_at_end_of_truncated_file_is_flagged():
     truncated = row(2)[:40] + ',"Samsung Gal'
     parsed = parse_file(_bytes([row(1), truncated])[:-1])
     assert _records(parsed)[-1] == (3, truncated)
-    assert parsed.issues == [None, ISSUE_UNCLOSED_QUOTE]
+    assert parsed.issues.to_pylist() == [None, ISSUE_UNCLOSED_QUOTE]
 
 
 def test_latin1_file_is_detected_and_decoded_without_mangling():
@@ -78,17 +80,21 @@ def test_utf8_file_with_one_latin1_line_quarantines_only_that_line():
     data = HEADER.encode() + b"\n" + good + b"\n" + bad + b"\n"
     parsed = parse_file(data)
     assert parsed.summary.encoding == "utf-8"
-    assert parsed.issues == [None, ISSUE_ENCODING]
-    assert "Mar\\xeda" in parsed.raw_records[1]  # shown escaped, never silently mangled
+    assert parsed.issues.to_pylist() == [None, ISSUE_ENCODING]
+    assert "Mar\\xeda" in str(parsed.raw_records[1])  # shown escaped, never silently mangled
 
 
-def test_gzip_by_magic_number_and_truncated_gzip_keeps_what_decompressed():
+def test_gzip_by_magic_number_and_a_truncated_or_corrupt_gzip_is_rejected_whole():
     data = _bytes([row(i) for i in range(1, 2001)])
     parsed = parse_file(gzip.compress(data))
     assert parsed.summary.compression == "gzip" and parsed.summary.records == 2000
     cut = parse_file(gzip.compress(data)[:-2000])
-    assert 0 < cut.summary.records < 2000
-    assert any("truncated" in note for note in cut.summary.notes)
+    assert (cut.summary.outcome, cut.summary.reject_reason) == ("rejected", "corrupt_gzip")
+    assert cut.summary.records == 0 and "truncated" in cut.summary.reject_detail
+    corrupt = gzip.compress(data)[:20] + bytes(range(256)) * 4
+    summary = parse_file(corrupt).summary
+    assert (summary.reject_reason, summary.records) == ("corrupt_gzip", 0)
+    assert "corrupt" in summary.reject_detail and "fix:" in summary.reject_detail
 
 
 @pytest.mark.parametrize(
@@ -103,7 +109,8 @@ def test_empty_and_header_only_files_have_a_clear_outcome(data, outcome):
 
 def test_header_is_tolerant_of_case_spaces_and_quotes():
     loose = ",".join(f' "{name.upper()}" ' for name in CANONICAL_HEADER)
-    assert header_problem(loose) is None
+    parsed = parse_file(_bytes([row(1)], header=loose))
+    assert parsed.summary.outcome == "ok" and parsed.header.is_canonical
 
 
 def test_sample_superstore_header_rejects_file_with_one_clear_reason():
@@ -111,16 +118,82 @@ def test_sample_superstore_header_rejects_file_with_one_clear_reason():
     columns = [c for c in CANONICAL_HEADER if c not in dropped]
     parsed = parse_file(_bytes([row(1)[:100], row(2)[:100]], header=",".join(columns)))
     assert parsed.summary.outcome == "rejected"
-    assert parsed.issues == [ISSUE_HEADER, ISSUE_HEADER]
+    assert parsed.issues.to_pylist() == [ISSUE_MISSING_COLUMNS, ISSUE_MISSING_COLUMNS]
     detail = parsed.summary.reject_detail
-    assert "21 columns, expected 24" in detail
-    assert "missing: Market, Shipping Cost, Order Priority" in detail
+    assert "required column(s) missing: Market" in detail
     assert "Sample Superstore" in detail and "fix:" in detail
 
 
 def test_semicolon_separated_header_names_the_separator():
-    detail = header_problem(";".join(CANONICAL_HEADER))
-    assert "';'" in detail and "fix:" in detail
+    summary = parse_file(_bytes([], header=";".join(CANONICAL_HEADER))).summary
+    assert summary.reject_reason == "header_mismatch"
+    assert "';'" in summary.reject_detail and "fix:" in summary.reject_detail
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32", "utf-32-be", "utf-16-le-nobom"])
+def test_utf16_and_utf32_text_is_decoded(codec):
+    text = "\r\n".join([HEADER, row(1), row(2)]) + "\r\n"
+    if codec == "utf-16-le-nobom":
+        data = text.encode("utf-16-le")
+    elif codec.endswith("-be"):
+        bom = b"\xfe\xff" if codec == "utf-16-be" else b"\x00\x00\xfe\xff"
+        data = bom + text.encode(codec)
+    else:
+        data = text.encode(codec)  # Python writes the little-endian BOM
+    parsed = parse_file(data)
+    assert parsed.summary.outcome == "ok", parsed.summary
+    assert _records(parsed) == [(2, row(1)), (3, row(2))]
+    assert "María Juárez" in str(parsed.raw_records[0])
+
+
+def test_cr_only_and_mixed_line_endings_give_each_line_once():
+    mac = parse_file("\r".join([HEADER, row(1), row(2), ""]).encode())
+    assert _records(mac) == [(2, row(1)), (3, row(2))]
+    mixed = parse_file((HEADER + "\r" + row(1) + "\r\n" + row(2) + "\n" + row(3) + "\r").encode())
+    assert _records(mixed) == [(2, row(1)), (3, row(2)), (4, row(3))]
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"%PDF-1.4\n%\xe2\xe3\n1 0 obj", "a PDF document"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"PAR1\x15\x04\x15", "a Parquet file"),
+        (bytes(range(256)) * 8, "binary data"),
+    ],
+)
+def test_binary_content_named_csv_is_rejected_saying_what_it_is(content, kind):
+    summary = parse_file(content).summary
+    assert (summary.outcome, summary.reject_reason) == ("rejected", "not_csv")
+    assert kind in summary.reject_detail and "export" in summary.reject_detail
+
+
+def test_an_excel_workbook_even_gzipped_is_named_as_such():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as workbook:
+        workbook.writestr("[Content_Types].xml", "<Types/>")
+        workbook.writestr("xl/workbook.xml", "<workbook/>")
+    for data in (buffer.getvalue(), gzip.compress(buffer.getvalue())):
+        summary = parse_file(data).summary
+        assert summary.reject_reason == "not_csv" and "Excel workbook" in summary.reject_detail
+
+
+def test_a_field_longer_than_the_csv_module_limit_loads():
+    long_name = "x" * 5_000_000
+    parsed = parse_file(_bytes([row(1, product_name=long_name), row(2)]))
+    assert parsed.summary.records == 2 and len(str(parsed.raw_records[0])) > 5_000_000
+
+
+def test_padding_rows_are_counted_as_blank_and_not_read():
+    padding = "," * 23
+    parsed = parse_file(_bytes([row(1), padding, ' ,"", ' + "," * 21, row(2), padding]))
+    assert parsed.summary.blank == 3 and parsed.summary.records == 2
+    assert [n for n, _ in _records(parsed)] == [2, 5]
+
+
+def test_a_line_with_nul_bytes_is_flagged_alone():
+    parsed = parse_file(_bytes([row(1), row(2, city="Pay\x00sandú"), row(3)]))
+    assert parsed.issues.to_pylist() == [None, ISSUE_NUL, None]
 
 
 def test_field_counts_ignore_commas_inside_quotes():

@@ -203,6 +203,7 @@ def test_latest_occurrence_wins_and_hash_tracks_business_columns(spark):
                 "line_number": list(range(2, size + 2)),
                 "raw_record": [None] * size,
                 **out.columns,
+                "rescued_data": out.rescued_data,
                 "reason_codes": out.reason_codes,
                 "reason_detail": out.reason_detail,
                 "file_summary": [None] * size,

@@ -28,7 +28,9 @@ from dataclasses import asdict, dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sales_lake.schema import CANONICAL_HEADER
+from sales_lake.batch.file_kind import GZIP_MAGIC, binary_kind, not_csv_detail
+from sales_lake.batch.header_map import HeaderMap, HeaderRejection, map_header
+from sales_lake.reasons import filled
 
 # A record whose quotes are still open after this many lines is treated as broken:
 # its first line is quarantined and reading restarts on the next line, so one stray
@@ -38,9 +40,20 @@ QUOTED_FIELD = r'"(?:[^"]|"")*"'
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NON_ASCII_TEXT = re.compile("[^\x00-\x7f\udc80-\udcff]")
 
+_ANY_NEWLINE = re.compile("\r\n|\r|\n")
+# Every field empty (Excel pads sheets with `,,,,` rows): counted as blank, not loaded.
+_BLANK_ROW = r'^\s*(?:""\s*)?(?:,\s*(?:""\s*)?)*$'
+
 ISSUE_HEADER = "header_mismatch"
+ISSUE_MISSING_COLUMNS = "missing_columns"
 ISSUE_ENCODING = "bad_encoding"
 ISSUE_UNCLOSED_QUOTE = "unclosed_quote"
+ISSUE_NUL = "nul_bytes"
+
+# Why a whole object is rejected (`reject_reason`; header reasons come from header_map).
+REASON_NOT_CSV = "not_csv"
+REASON_CORRUPT_GZIP = "corrupt_gzip"
+REASON_UNREADABLE = "unreadable"
 
 
 @dataclass
@@ -70,36 +83,79 @@ class ParsedFile:
     summary: FileSummary
     line_numbers: list[int] | pa.Array
     raw_records: list[str] | pa.Array
-    issues: list[str | None] = field(default_factory=list)  # empty list = no issues
+    issues: list[str | None] | pa.Array = field(default_factory=list)  # empty: no issues
+    header: HeaderMap | None = None  # where each column is in the records
+
+
+class Rejected(Exception):
+    """The object as a whole cannot be loaded: `reason` (a file reason code) and `detail`
+    (the problem and the fix, one line)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
 
 
 def decompress(data: bytes, summary: FileSummary) -> bytes:
-    """Gunzip by magic number (not by file name); keep what a truncated stream holds."""
-    if not data.startswith(b"\x1f\x8b"):
+    """Gunzip by magic number (not by file name). A corrupt or truncated stream rejects
+    the object: loading the part that decompressed would load a file that is not the one
+    the user sent (and cut its last record)."""
+    if not data.startswith(GZIP_MAGIC):
         return data
     summary.compression = "gzip"
     try:
         return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error):
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            partial = inflater.decompress(data)
-        except zlib.error:
-            partial = b""
-        summary.notes.append(
-            "gzip stream is truncated or corrupt: read the part that decompressed; "
-            "re-upload the complete file to load the rest"
-        )
-        return partial
+    except (EOFError, OSError, zlib.error) as error:
+        problem = "truncated" if isinstance(error, EOFError) else f"corrupt ({error})"
+        raise Rejected(
+            REASON_CORRUPT_GZIP,
+            f"the gzip stream is {problem}; nothing of it was loaded; fix: compress the "
+            "complete file again (gzip) and upload it",
+        ) from None
+
+
+_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _wide_encoding(data: bytes) -> tuple[str, int] | None:
+    """(codec, BOM length) of UTF-16/32 text, with a BOM or (UTF-16) without one."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, len(bom)
+    head = data[:4096]
+    if len(head) >= 8:
+        if head[1::2].count(0) > 0.9 * len(head[1::2]):
+            return "utf-16-le", 0
+        if head[0::2].count(0) > 0.9 * len(head[0::2]):
+            return "utf-16-be", 0
+    return None
 
 
 def decode(data: bytes, summary: FileSummary) -> str:
-    """Decode text, detecting UTF-8 (with or without BOM) vs. Latin-1/Windows-1252.
+    """Decode text, detecting UTF-16/32 (BOM), UTF-8 (with or without BOM) vs.
+    Latin-1/Windows-1252.
 
     A file that is valid UTF-8 except for a few byte sequences is still UTF-8 (it has
     real multi-byte characters elsewhere): only the lines with bad bytes are
     quarantined. A file with no valid multi-byte sequence at all is single-byte text.
     """
+    wide = _wide_encoding(data)
+    if wide:
+        codec, bom = wide
+        summary.encoding = codec
+        try:
+            return data[bom:].decode(codec)
+        except UnicodeDecodeError as error:
+            raise Rejected(
+                REASON_UNREADABLE,
+                f"the file looks like {codec.upper()} text but byte {error.start + bom} is "
+                "not valid there; fix: re-export the file as CSV UTF-8",
+            ) from None
     if data.startswith(codecs.BOM_UTF8):
         summary.encoding = "utf-8-sig"
         data = data[len(codecs.BOM_UTF8) :]
@@ -124,45 +180,18 @@ def decode(data: bytes, summary: FileSummary) -> str:
 
 
 def physical_lines(text: str) -> list[str]:
-    """Split on CRLF / LF (or lone CR for old Mac exports); the last newline ends no line."""
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")
-        if "\n" not in text:
-            text = text.replace("\r", "\n")
-    lines = text.split("\n")
+    """Split on CRLF, LF or a lone CR (old Mac exports), also mixed in one file; the
+    last newline ends no line. Not `str.splitlines`: it also splits on form feeds and
+    Unicode separators, which are text inside a field."""
+    if "\r" not in text:
+        lines = text.split("\n")
+    elif text.count("\r") == text.count("\r\n"):
+        lines = text.replace("\r\n", "\n").split("\n")
+    else:
+        lines = _ANY_NEWLINE.split(text)
     if lines and lines[-1] == "":
         lines.pop()
     return lines
-
-
-def normalise_header_name(name: str) -> str:
-    return " ".join(name.strip().strip('"').split()).casefold()
-
-
-def header_problem(header_text: str) -> str | None:
-    """None when the header is the 24 canonical fields (any case, spaces, quotes, BOM)."""
-    fields = next(csv.reader([header_text]), [])
-    got = [normalise_header_name(f) for f in fields]
-    want = [normalise_header_name(f) for f in CANONICAL_HEADER]
-    if got == want:
-        return None
-    fix = "re-export the file with the 24 Global Superstore columns, comma-separated, in order: "
-    fix += ", ".join(CANONICAL_HEADER)
-    if len(fields) <= 1 and any(d in header_text for d in (";", "\t", "|")):
-        sep = next(d for d in (";", "\t", "|") if d in header_text)
-        return f"header is not comma-separated (found {sep!r} as separator); fix: {fix}"
-    missing = [c for c, n in zip(CANONICAL_HEADER, want, strict=True) if n not in got]
-    unexpected = [f.strip() for f, n in zip(fields, got, strict=True) if n not in want]
-    if not missing and not unexpected:
-        return f"header has the right columns in a different order; fix: {fix}"
-    parts = [f"header has {len(fields)} columns, expected {len(CANONICAL_HEADER)}"]
-    if missing:
-        parts.append("missing: " + ", ".join(missing))
-    if unexpected:
-        parts.append("unexpected: " + ", ".join(unexpected))
-    if len(fields) == 21 and set(missing) == {"Market", "Shipping Cost", "Order Priority"}:
-        parts.append("this looks like the 21-column 'Sample Superstore' export")
-    return "; ".join(parts) + f"; fix: {fix}"
 
 
 def _quote_parity(lines: pa.Array) -> pa.Array:
@@ -230,10 +259,30 @@ def assemble_records(
     return numbers, raws, issues
 
 
-def parse_file(data: bytes) -> ParsedFile:
-    """bytes of one bronze object -> its records and a summary. Never raises on bad input."""
+def parse_file(data: bytes, header_policy: str = "rescue") -> ParsedFile:
+    """bytes of one bronze object -> its records and a summary. Never raises on bad input:
+    a problem of the whole object makes it a rejected file with a reason and a fix."""
     summary = FileSummary()
-    text = decode(decompress(data, summary), summary)
+    try:
+        return _parse(data, summary, header_policy)
+    except Rejected as rejection:
+        return rejected_file(summary, rejection.reason, rejection.detail)
+
+
+def rejected_file(summary: FileSummary, reason: str, detail: str) -> ParsedFile:
+    """A file none of whose bytes can be read as records: no rows, one reason."""
+    summary.outcome, summary.reject_reason, summary.reject_detail = "rejected", reason, detail
+    return ParsedFile(summary, [], [])
+
+
+def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
+    kind = binary_kind(data)
+    if kind is None and data.startswith(GZIP_MAGIC):
+        data = decompress(data, summary)
+        kind = binary_kind(data)
+    if kind is not None:
+        raise Rejected(REASON_NOT_CSV, not_csv_detail(kind))
+    text = decode(data, summary)
     lines = physical_lines(text)
     summary.physical_lines = len(lines)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -241,40 +290,56 @@ def parse_file(data: bytes) -> ParsedFile:
         summary.outcome = "empty"
         summary.notes.append("the file has no header and no data: nothing to load")
         return ParsedFile(summary, [], [])
-    header = lines[first]
-    summary.reject_detail = header_problem(header)
-    summary.reject_reason = ISSUE_HEADER if summary.reject_detail else None
-    expected = len(CANONICAL_HEADER)
-    bad_encoding = bool(_SURROGATE.search(text))
-    if bad_encoding:  # surrogates cannot go into Arrow: take the Python path
-        numbers, raws, issues = assemble_records(lines, first + 1, expected)
+    header = map_header(lines[first], header_policy)
+    if isinstance(header, HeaderRejection):
+        summary.reject_reason, summary.reject_detail = header.reason, header.detail
+        width = len(next(csv.reader([lines[first]]), []))
     else:
-        body = pa.array(lines[first + 1 :], type=pa.string())
-        if pc.sum(_quote_parity(body)).as_py():
-            numbers, raws, issues = assemble_records(lines, first + 1, expected)
-        else:
-            keep = pc.invert(pc.equal(pc.utf8_trim_whitespace(body), ""))
-            numbers = pc.filter(
-                pa.array(range(first + 2, first + 2 + len(body)), type=pa.int64()), keep
-            )
-            raws = pc.filter(body, keep)
-            issues = []
-    if bad_encoding:
-        issues = [
-            ISSUE_ENCODING if _SURROGATE.search(raw) else issue
-            for raw, issue in zip(raws, issues, strict=True)
-        ]
-        raws = [
-            raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            if _SURROGATE.search(raw)
-            else raw
-            for raw in raws
-        ]
+        summary.notes.extend(header.notes)
+        summary.rescued_columns = [header.rescued[i] for i in sorted(header.rescued)]
+        width = header.width
+    numbers, raws, issues = _records(text, lines, first, width)
+    blank = pc.match_substring_regex(raws, _BLANK_ROW)
+    if pc.any(blank).as_py():
+        keep = pc.invert(blank)
+        summary.blank = len(raws) - pc.sum(keep).as_py()
+        numbers, raws, issues = (pc.filter(a, keep) for a in (numbers, raws, issues))
     summary.records = len(raws)
-    if summary.reject_detail:
+    if summary.reject_reason:
         summary.outcome = "rejected"
-        issues = [ISSUE_HEADER] * len(raws)
+        issues = filled(len(raws), pa.string(), summary.reject_reason)
+        header = HeaderMap(width, {})  # nothing to type: the reason replaces every check
     elif not summary.records:
         summary.outcome = "header_only"
         summary.notes.append("the file has a header but no data rows: nothing to load")
-    return ParsedFile(summary, numbers, raws, issues)
+    return ParsedFile(summary, numbers, raws, issues, header)
+
+
+def _records(text: str, lines: list[str], first: int, width: int):
+    """(line numbers, raw records, reader issue or NULL) after the header, as Arrow."""
+    bad_encoding = bool(_SURROGATE.search(text))
+    body = None if bad_encoding else pa.array(lines[first + 1 :], type=pa.string())
+    if body is not None and not pc.sum(_quote_parity(body)).as_py():
+        keep = pc.invert(pc.equal(pc.utf8_trim_whitespace(body), ""))
+        numbers = pc.filter(pa.array(range(first + 2, first + 2 + len(body)), pa.int64()), keep)
+        raws = pc.filter(body, keep)
+        issues = pa.nulls(len(raws), pa.string())
+    else:  # records spanning lines, or surrogates (which cannot go into Arrow)
+        numbers, raws, issues = assemble_records(lines, first + 1, width)
+        if bad_encoding:
+            issues = [
+                ISSUE_ENCODING if _SURROGATE.search(raw) else issue
+                for raw, issue in zip(raws, issues, strict=True)
+            ]
+            raws = [
+                raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                if _SURROGATE.search(raw)
+                else raw
+                for raw in raws
+            ]
+        numbers = pa.array(numbers, pa.int64())
+        raws, issues = pa.array(raws, pa.string()), pa.array(issues, pa.string())
+    if "\x00" in text:
+        nul = pc.match_substring(raws, "\x00")
+        issues = pc.if_else(nul, pa.scalar(ISSUE_NUL, pa.string()), issues)
+    return numbers, raws, issues

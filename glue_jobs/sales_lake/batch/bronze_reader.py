@@ -3,26 +3,40 @@
 Each object is read whole in one task (`binary_files.read_objects`), where
 `parse_file` and `conform` turn it into Arrow batches, so many objects parse in
 parallel and the driver never holds data. Output: one row per record (typed business
-columns, reason codes and detail; the raw text only where the record is rejected,
-since only quarantine shows it) plus one `file` row per object carrying its summary
-(JSON), so a single cached pass feeds everything.
+columns, rescued unknown columns, reason codes and detail; the raw text only where the
+record is rejected, since only quarantine shows it) plus one `file` row per object
+carrying its summary (JSON), so a single cached pass feeds everything.
+
+One object never fails the run: whatever goes wrong while reading it (any exception,
+a parser bug included) makes it a rejected file with reason `unreadable` and a
+one-line message, and the other objects load. Its records are all or nothing: rows
+it yielded before failing are dropped by the loader (`dropped_sources`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sales_lake.batch.bronze_csv import ParsedFile, parse_file
+from sales_lake.batch.bronze_csv import (
+    REASON_UNREADABLE,
+    FileSummary,
+    ParsedFile,
+    parse_file,
+    rejected_file,
+)
 from sales_lake.batch.conform import conform_in_chunks
 from sales_lake.binary_files import read_objects
+from sales_lake.load_options import DATE_ORDERS, LoadOptions
 from sales_lake.reasons import filled
 from sales_lake.run_sources import Source
-from sales_lake.schema import BUSINESS_COLUMNS, ddl
+from sales_lake.schema import BUSINESS_COLUMNS, RESCUE_COLUMNS, ddl
 from sales_lake.typed_columns import ARROW_FIELDS
 
 ARROW_SCHEMA = pa.schema(
@@ -32,6 +46,7 @@ ARROW_SCHEMA = pa.schema(
         ("line_number", pa.int64()),
         ("raw_record", pa.string()),
         *ARROW_FIELDS,
+        *[(name, pa.string()) for name, _, _ in RESCUE_COLUMNS],
         ("reason_codes", pa.list_(pa.string())),
         ("reason_detail", pa.string()),
         ("file_summary", pa.string()),
@@ -41,50 +56,114 @@ PARSED_SCHEMA = ", ".join(
     [
         "row_kind STRING, source_index INT, line_number BIGINT, raw_record STRING",
         ddl(BUSINESS_COLUMNS, not_null=False),
+        ddl(RESCUE_COLUMNS, not_null=False),
         "reason_codes ARRAY<STRING>, reason_detail STRING, file_summary STRING",
     ]
 )
 BATCH_ROWS = 65_536
+# An object under a key segment `date_order=dmy` (or mdy) declares its date order.
+_DATE_ORDER_SEGMENT = re.compile(r"(?:^|/)date_order=([a-z]+)(?:/|$)", re.IGNORECASE)
 
 
-def record_batches(source_index: int, parsed: ParsedFile) -> Iterator[pa.RecordBatch]:
+def declared_date_order(uri: str, default: str) -> str:
+    """The date order an object declares by its key (`.../date_order=dmy/...`), else
+    the run's (`--date_order`)."""
+    found = _DATE_ORDER_SEGMENT.search(uri)
+    if found and found.group(1).lower() in DATE_ORDERS:
+        return found.group(1).lower()
+    return default
+
+
+def record_batches(
+    source_index: int, parsed: ParsedFile, date_order: str = "auto"
+) -> Iterator[pa.RecordBatch]:
+    """The object's records as batches, then its summary row (with the count of
+    rejected records, known only once every record is typed)."""
     raws = pa.array(parsed.raw_records, type=pa.string())
     numbers = pa.array(parsed.line_numbers, type=pa.int64())
-    issues = pa.array(parsed.issues or [None] * len(raws), type=pa.string())
+    issues = parsed.issues
+    issues = pa.array(issues if len(issues) else [None] * len(raws), type=pa.string())
     if len(raws):
-        fmt, chunks = conform_in_chunks(raws, issues, BATCH_ROWS, os.cpu_count() or 1)
+        fmt, chunks = conform_in_chunks(
+            raws, issues, BATCH_ROWS, os.cpu_count() or 1, parsed.header, date_order
+        )
         if parsed.summary.outcome != "rejected":
             parsed.summary.date_format = fmt.label
         for start, typed in chunks:
             size = len(typed.reason_detail)
-            chunk_raws = raws.slice(start, size)
+            valid = typed.valid
+            parsed.summary.rejected += size - pc.sum(valid).as_py()
+            rescued = typed.rescued_data
+            if rescued is None:
+                rescued = pa.nulls(size, pa.string())
+            parsed.summary.rescued_rows += size - rescued.null_count
             yield pa.RecordBatch.from_pydict(
                 {
                     "row_kind": filled(size, pa.string(), "record"),
                     "source_index": filled(size, pa.int32(), source_index),
                     "line_number": numbers.slice(start, size),
-                    "raw_record": pc.if_else(typed.valid, None, chunk_raws),
+                    "raw_record": pc.if_else(valid, None, raws.slice(start, size)),
                     **typed.columns,
+                    "rescued_data": rescued,
                     "reason_codes": typed.reason_codes,
                     "reason_detail": typed.reason_detail,
                     "file_summary": pa.nulls(size, pa.string()),
                 },
                 schema=ARROW_SCHEMA,
             )
-    summary = {name: [None] for name in ARROW_SCHEMA.names}
-    summary.update(
+    yield summary_batch(source_index, parsed.summary)
+
+
+def summary_batch(source_index: int, summary: FileSummary) -> pa.RecordBatch:
+    row = {name: [None] for name in ARROW_SCHEMA.names}
+    row.update(
         row_kind=["file"], source_index=[source_index], line_number=[0], reason_codes=[[]],
-        file_summary=[json.dumps(parsed.summary.as_dict())],
+        file_summary=[json.dumps(summary.as_dict())],
     )  # fmt: skip
-    yield from pa.table(summary, schema=ARROW_SCHEMA).to_batches()
+    return pa.RecordBatch.from_pydict(row, schema=ARROW_SCHEMA)
 
 
-def parsed_batches(source: Source, content: bytes) -> Iterator[pa.RecordBatch]:
-    """The executor side: one object's bytes -> its record batches and summary row."""
-    return record_batches(source.index, parse_file(content))
+def unreadable(source: Source, error: BaseException) -> pa.RecordBatch:
+    """The summary row of an object whose reading failed: rejected, one line, no trace."""
+    message = " ".join(str(error).split())[:300] or "no message"
+    detail = (
+        f"the file could not be read ({type(error).__name__}: {message}); nothing of it was "
+        "loaded; fix: check that it is a CSV export, re-export it and upload it again, and "
+        "report the message if it persists"
+    )
+    return summary_batch(
+        source.index, rejected_file(FileSummary(), REASON_UNREADABLE, detail).summary
+    )
 
 
-def read_bronze(spark, sources: list[Source]):
+def parsed_batches(
+    source: Source, content: bytes, options: LoadOptions | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The executor side: one object's bytes -> its record batches and summary row.
+
+    Batches stream out as they are typed (memory stays one batch deep), so a failure
+    halfway through an object can follow rows already handed to Spark: the object's
+    summary row then says `unreadable`, and the loader drops every row of an object
+    whose summary says so (`dropped_sources`). Memory errors are not caught: they are
+    about the worker, not the object."""
+    options = options or LoadOptions()
+    try:
+        parsed = parse_file(content, options.header_policy)
+        date_order = declared_date_order(source.uri, options.date_order)
+        yield from record_batches(source.index, parsed, date_order)
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any failure is this object's, by design
+        yield unreadable(source, error)
+
+
+def dropped_sources(summaries: dict[int, dict]) -> set[int]:
+    """Objects none of whose rows may load: those whose reading failed part way."""
+    return {i for i, s in summaries.items() if s.get("reject_reason") == REASON_UNREADABLE}
+
+
+def read_bronze(spark, sources: list[Source], options: LoadOptions | None = None):
     """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each.
     One task per object; the loader's range partitioning by row_id spreads the rows later."""
-    return read_objects(spark, sources, parsed_batches, PARSED_SCHEMA)
+    per_object = partial(parsed_batches, options=options or LoadOptions())
+    return read_objects(spark, sources, per_object, PARSED_SCHEMA)

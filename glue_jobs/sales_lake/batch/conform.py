@@ -17,6 +17,7 @@ failing records, so their cost follows the number of bad rows, not all rows.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,9 +31,12 @@ from sales_lake import dates
 from sales_lake.batch.bronze_csv import (
     ISSUE_ENCODING,
     ISSUE_HEADER,
+    ISSUE_MISSING_COLUMNS,
+    ISSUE_NUL,
     ISSUE_UNCLOSED_QUOTE,
     field_counts,
 )
+from sales_lake.batch.header_map import FIELDS, HeaderMap
 from sales_lake.reasons import (
     Rule,
     about,
@@ -47,10 +51,9 @@ from sales_lake.reasons import (
     text,
     when,
 )
-from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS, snake_case
+from sales_lake.schema import ENUMERATIONS
 from sales_lake.typed_columns import ARROW_FIELDS
 
-FIELDS: tuple[str, ...] = tuple(snake_case(h) for h in CANONICAL_HEADER)
 DATE_COLUMNS = ("order_date", "ship_date")
 REQUIRED_KEYS = ("order_id", "customer_id", "product_id")
 REQUIRED_MONEY = ("sales", "profit")
@@ -67,6 +70,16 @@ ISSUE_DETAILS = {
         ISSUE_HEADER,
         "the file's header does not match (see run metrics rejected_files for what differs "
         "and how to fix it)",
+    ),
+    ISSUE_MISSING_COLUMNS: (
+        ISSUE_MISSING_COLUMNS,
+        "the file's header lacks required columns (see run metrics rejected_files for which "
+        "and how to fix it)",
+    ),
+    ISSUE_NUL: (
+        "bad_characters",
+        "the line holds NUL bytes (\\x00), which no text field may hold; remove them and "
+        "upload the file again",
     ),
     ISSUE_ENCODING: (
         ISSUE_ENCODING,
@@ -90,6 +103,7 @@ class Conformed:
     reason_codes: pa.Array
     reason_detail: pa.Array
     date_format: dates.DateFormat
+    rescued_data: pa.Array | None = None  # JSON of unknown columns' values, or NULL
 
     @property
     def valid(self) -> pa.Array:
@@ -99,43 +113,79 @@ class Conformed:
 # ---------------------------------------------------------------- splitting fields
 
 
-def split_fields(records: pa.Array) -> tuple[dict[str, pa.Array], pa.Array]:
-    """RFC 4180 fields of records that hold 24 of them: (trimmed text or NULL per field,
-    number of fields found per record). Records with another count get NULL fields."""
+def split_fields(
+    records: pa.Array, header: HeaderMap | None = None
+) -> tuple[dict[str, pa.Array], pa.Array, pa.Array]:
+    """RFC 4180 fields of records that hold as many as the header: (trimmed text or NULL
+    per silver field, by the header's positions; number of fields found per record; the
+    unknown columns' values as a JSON object per record, NULL where they are all empty).
+    Records with another count get NULL fields."""
+    header = header or HeaderMap.canonical()
     counts = field_counts(records)
-    fits = pc.fill_null(pc.equal(counts, len(FIELDS)), False)
+    fits = pc.fill_null(pc.equal(counts, header.width), False)
     candidates = pc.filter(records, fits)
-    table = _read_csv(candidates)
+    table = _read_csv(candidates, header.width)
     if table is None:  # the fast reader disagreed on a field count: read record by record
-        table, python_counts = _read_one_by_one(candidates)
+        table, python_counts = _read_one_by_one(candidates, header.width)
         counts = scatter(fits, python_counts, counts)
-        fits = pc.fill_null(pc.equal(counts, len(FIELDS)), False)
-    fields, all_fit = {}, pc.all(fits).as_py()
-    for name in FIELDS:
-        field = pc.utf8_trim_whitespace(table.column(name).combine_chunks())
-        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, pa.string()), field)
-        if not all_fit:
-            field = scatter(fits, field, pa.nulls(len(records), pa.string()))
-        fields[name] = field
-    return fields, counts
+        fits = pc.fill_null(pc.equal(counts, header.width), False)
+    all_fit = pc.all(fits).as_py()
+
+    def placed(column: pa.Array) -> pa.Array:
+        column = pc.utf8_trim_whitespace(column)
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+        return column if all_fit else scatter(fits, column, pa.nulls(len(records), pa.string()))
+
+    fields = {
+        name: placed(table.column(header.positions[name]).combine_chunks())
+        if name in header.positions
+        else pa.nulls(len(records), pa.string())
+        for name in FIELDS
+    }
+    rescued = {name: placed(table.column(i).combine_chunks()) for i, name in header.rescued.items()}
+    return fields, counts, _rescued_json(rescued, len(records))
 
 
-def _read_csv(records: pa.Array) -> pa.Table | None:
+def _rescued_json(columns: dict[str, pa.Array], size: int) -> pa.Array:
+    """{"Unknown column": "value", ...} per record holding any; built in Python for those
+    records only (unknown columns are rare and mostly empty)."""
+    if not columns:
+        return pa.nulls(size, pa.string())
+    present = filled(size, pa.bool_(), False)
+    for values in columns.values():
+        present = pc.or_(present, pc.is_valid(values))
+    rows = pc.indices_nonzero(present)
+    if not len(rows):
+        return pa.nulls(size, pa.string())
+    taken = {name: pc.take(values, rows).to_pylist() for name, values in columns.items()}
+    texts = [
+        json.dumps({n: v[k] for n, v in taken.items() if v[k] is not None}, ensure_ascii=False)
+        for k in range(len(rows))
+    ]
+    return scatter(present, pa.array(texts, pa.string()), pa.nulls(size, pa.string()))
+
+
+def _read_csv(records: pa.Array, width: int) -> pa.Table | None:
     """Arrow's multi-threaded CSV reader over the records; None if it saw another count."""
+    names = [f"c{i}" for i in range(width)]
     if not len(records):
-        return pa.table({name: pa.array([], pa.string()) for name in FIELDS})
+        return pa.table({name: pa.array([], pa.string()) for name in names})
     # One text of all records, joined by Arrow (large_string: no 2 GB offset limit).
     one_list = pa.ListArray.from_arrays(
         pa.array([0, len(records)], pa.int32()), records.cast(pa.large_string())
     )
     data = pc.binary_join(one_list, pa.scalar("\n", pa.large_string()))[0].as_buffer()
+    # A block must hold the longest record (a field can be megabytes long).
+    longest = pc.max(pc.binary_length(records)).as_py() or 0
     try:
         table = pa_csv.read_csv(
             pa.BufferReader(data),
-            read_options=pa_csv.ReadOptions(column_names=list(FIELDS)),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, block_size=max(1 << 20, 2 * longest + 1024)
+            ),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in FIELDS}, strings_can_be_null=False
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid:
@@ -143,12 +193,12 @@ def _read_csv(records: pa.Array) -> pa.Table | None:
     return table if table.num_rows == len(records) else None
 
 
-def _read_one_by_one(records: pa.Array) -> tuple[pa.Table, pa.Array]:
+def _read_one_by_one(records: pa.Array, width: int) -> tuple[pa.Table, pa.Array]:
     rows = [next(csv.reader([r or ""], strict=False), []) for r in records.to_pylist()]
     counts = pa.array([len(r) for r in rows], pa.int32())
-    fitting = [r for r in rows if len(r) == len(FIELDS)]
-    table = pa.table({name: pa.array([r[i] for r in fitting], pa.string())
-                      for i, name in enumerate(FIELDS)})  # fmt: skip
+    fitting = [r for r in rows if len(r) == width]
+    table = pa.table({f"c{i}": pa.array([r[i] for r in fitting], pa.string())
+                      for i in range(width)})  # fmt: skip
     return table, counts
 
 
@@ -299,20 +349,26 @@ class _Split:
     counts: pa.Array
     issues: pa.Array
     date_parts: dict[str, dates.DateParts]
+    width: int  # fields a record of this file has (its header's)
+    rescued: pa.Array  # JSON of the unknown columns' values, or NULL
 
 
-def _split(records: pa.Array, issues: pa.Array | None) -> _Split:
+def _split(records: pa.Array, issues: pa.Array | None, header: HeaderMap | None) -> _Split:
     size = len(records)
     issues = pa.nulls(size, pa.string()) if issues is None else issues.cast(pa.string())
-    raw, counts = split_fields(records)
-    return _Split(raw, counts, issues, {name: dates.split(raw[name]) for name in DATE_COLUMNS})
+    header = header or HeaderMap.canonical()
+    raw, counts, rescued = split_fields(records, header)
+    parts = {name: dates.split(raw[name]) for name in DATE_COLUMNS}
+    return _Split(raw, counts, issues, parts, header.width, rescued)
 
 
-def _detect(chunks: list[_Split]) -> dates.DateFormat:
-    """The file's date format, from the date columns of all its chunks."""
-    return dates.detect_format(
+def _detect(chunks: list[_Split], date_order: str = "auto") -> dates.DateFormat:
+    """The file's date format, from the date columns of all its chunks; a declared
+    order (`date_order`) settles a file whose dates cannot tell."""
+    detected = dates.detect_format(
         {name: dates.concat([c.date_parts[name] for c in chunks]) for name in DATE_COLUMNS}
     )
+    return dates.with_declared_order(detected, date_order)
 
 
 def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
@@ -334,10 +390,10 @@ def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
     codes, details = override(
         codes,
         details,
-        pc.not_equal(chunk.counts, len(FIELDS)),
+        pc.not_equal(chunk.counts, chunk.width),
         "malformed_record",
         text(
-            f"expected {len(FIELDS)} comma-separated fields, found ",
+            f"expected {chunk.width} comma-separated fields (as in the header), found ",
             pc.cast(chunk.counts, pa.string()),
             "; check for a missing/extra comma or an unquoted comma in a text field",
         ),
@@ -347,22 +403,32 @@ def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
             codes, details, pc.equal(chunk.issues, issue), code, filled(size, pa.string(), detail)
         )
     columns = {f.name: typed[f.name].cast(f.type) for f in ARROW_FIELDS}
-    return Conformed(columns, as_lists(codes), details, fmt)
+    return Conformed(columns, as_lists(codes), details, fmt, chunk.rescued)
 
 
-def conform(records: pa.Array, issues: pa.Array | None = None) -> Conformed:
+def conform(
+    records: pa.Array,
+    issues: pa.Array | None = None,
+    header: HeaderMap | None = None,
+    date_order: str = "auto",
+) -> Conformed:
     """Type and validate one file's records (its date order is detected from them).
 
     `issues` holds the reader's verdict per record (header mismatch, bad encoding,
     unclosed quote) or NULL; a verdict, like a wrong field count, replaces the value
     checks with one reason.
     """
-    chunk = _split(records, issues)
-    return _type(chunk, _detect([chunk]))
+    chunk = _split(records, issues, header)
+    return _type(chunk, _detect([chunk], date_order))
 
 
 def conform_in_chunks(
-    records: pa.Array, issues: pa.Array | None, rows: int, workers: int
+    records: pa.Array,
+    issues: pa.Array | None,
+    rows: int,
+    workers: int,
+    header: HeaderMap | None = None,
+    date_order: str = "auto",
 ) -> tuple[dates.DateFormat, Iterator[tuple[int, Conformed]]]:
     """`conform` over slices of `rows` records on `workers` threads: the file's date
     format, and (offset, result) per slice in order, each ready as soon as it is done.
@@ -378,11 +444,12 @@ def conform_in_chunks(
                 lambda start: _split(
                     records.slice(start, rows),
                     None if issues is None else issues.slice(start, rows),
+                    header,
                 ),
                 starts,
             )
         )
-        fmt = _detect(chunks)
+        fmt = _detect(chunks, date_order)
         futures = [pool.submit(_type, chunk, fmt) for chunk in chunks]
     except BaseException:
         pool.shutdown(cancel_futures=True)

@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from sales_lake import delta_tables
 from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
-from sales_lake.batch.bronze_reader import read_bronze
+from sales_lake.batch.bronze_reader import dropped_sources, read_bronze
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source
@@ -53,15 +53,24 @@ def _lineage(sources: list[Source], metrics: RunMetrics) -> dict:
     }
 
 
-def _write(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetrics) -> dict:
+def _write(
+    spark, sources: list[Source], paths: dict[str, str], metrics: RunMetrics, options: LoadOptions
+) -> dict:
     """Parse, validate and MERGE the sources; fills counts and timings; returns the
     file summaries by source index."""
     clock = time.monotonic()
     lineage = _lineage(sources, metrics)
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
-    conformed = read_bronze(spark, sources).persist(StorageLevel.MEMORY_AND_DISK)
+    conformed = read_bronze(spark, sources, options).persist(StorageLevel.MEMORY_AND_DISK)
     try:
+        # The summaries first: they say which objects' rows must not load at all.
+        file_rows = conformed.where(F.col("row_kind") == "file")
+        file_rows = file_rows.select("source_index", "file_summary").collect()
+        summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows}
+        dropped = sorted(dropped_sources(summaries))
         is_record = F.col("row_kind") == "record"
+        if dropped:
+            is_record = is_record & ~F.col("source_index").isin(dropped)
         valid = is_record & is_valid()
         totals = conformed.agg(
             F.count(F.when(is_record & ~is_valid(), 1)).alias("rejected"),
@@ -72,8 +81,6 @@ def _write(spark, sources: list[Source], paths: dict[str, str], metrics: RunMetr
         ).first()
         metrics.timings_seconds["read"] = time.monotonic() - clock
         clock = time.monotonic()
-        file_rows = conformed.where(~is_record).select("source_index", "file_summary")
-        summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows.collect()}
         records = conformed.where(is_record)
         metrics.timings_seconds["transform"] = time.monotonic() - clock
         clock = time.monotonic()
@@ -132,7 +139,8 @@ def load(
     and timings of `metrics`. Returns no extra record fields."""
     # Spark's file sources skip zero-byte files: say what they are here instead.
     readable = [s for s in sources if s.size > 0]
-    summaries = _write(spark, readable, paths, metrics) if readable else {}
+    options = options or LoadOptions()
+    summaries = _write(spark, readable, paths, metrics, options) if readable else {}
     empty = parse_file(b"").summary
     for source in sources:
         summary = summaries.get(source.index, {})

@@ -18,7 +18,7 @@ def valid_rows(conformed: DataFrame) -> DataFrame:
     """The business columns of valid records, with where each came from (for ordering)."""
     business = [F.col(name).cast(type_).alias(name) for name, type_, _ in BUSINESS_COLUMNS]
     return conformed.where(is_valid()).select(
-        *business, "source_index", F.col("line_number").alias("source_line")
+        *business, "rescued_data", "source_index", F.col("line_number").alias("source_line")
     )
 
 
@@ -53,8 +53,9 @@ def silver_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
         F.lit("batch").alias("source_kind"),
         lineage["run_id"].alias("run_id"),
         lineage["ingested_at"].alias("ingested_at"),
-        record_hash(names).alias("record_hash"),
+        record_hash(names, extra="rescued_data").alias("record_hash"),
         F.lit(None).cast("string").alias("event_id"),
         lineage["event_time"].alias("event_time"),
         F.lit(False).alias("is_deleted"),
+        "rescued_data",
     )

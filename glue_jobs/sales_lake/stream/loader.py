@@ -55,6 +55,7 @@ def _with_lineage(rows: DataFrame, versions: dict, run_id: str, started: str) ->
         F.lit(run_id).alias("run_id"),
         F.lit(started).cast("timestamp").alias("ingested_at"),
         record_hash(names).alias("record_hash"),  # the batch loader's formula
+        F.lit(None).cast("string").alias("rescued_data"),  # events have no unknown columns
     )
 
 
