@@ -119,7 +119,11 @@ def _source_entry(source: Source, summary: dict) -> dict:
     return {
         "uri": source.uri,
         "version": source.version,
-        "rows_read": summary.get("records", 0),
+        "rows_read": summary.get("records", 0) + summary.get("blank", 0),
+        "blank": summary.get("blank", 0),
+        "quarantined": summary.get("rejected", 0),
+        "rescued_columns": summary.get("rescued_columns", []),
+        "rescued_rows": summary.get("rescued_rows", 0),
         "date_format": summary.get("date_format"),
         "encoding": summary.get("encoding"),
         "compression": summary.get("compression"),
