@@ -199,3 +199,20 @@ def test_a_line_with_nul_bytes_is_flagged_alone():
 def test_field_counts_ignore_commas_inside_quotes():
     records = pa.array(["a,b,c", 'a,"b,c",d', 'a,"x ""y, z""",c', "a,,"])
     assert field_counts(records).to_pylist() == [3, 3, 3, 3]
+
+
+def test_a_quote_opening_mid_field_before_a_line_break_is_one_malformed_record():
+    """Found by fuzzing: the csv module refuses such a record ("new-line character seen
+    in unquoted field"); it is quarantined instead of failing the file."""
+    from sales_lake.batch.conform import conform
+
+    out = conform(pa.array([row(1), row(2, product_name='x"y\nz"w'), row(3)]))
+    assert out.valid.to_pylist() == [True, False, True]
+    assert out.reason_codes[1].as_py() == ["malformed_record"]
+    assert "cannot be split into fields" in out.reason_detail[1].as_py()
+
+
+def test_an_undecodable_byte_in_the_header_is_shown_escaped():
+    header = HEADER.encode() + b",Not\xe9s"
+    parsed = parse_file(header + b"\n" + row(1).encode() + b",x\n")
+    assert parsed.summary.rescued_columns == ["Not\\xe9s"]

@@ -19,7 +19,6 @@ only for files whose records span lines (odd quote counts).
 from __future__ import annotations
 
 import codecs
-import csv
 import gzip
 import re
 import zlib
@@ -290,10 +289,11 @@ def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
         summary.outcome = "empty"
         summary.notes.append("the file has no header and no data: nothing to load")
         return ParsedFile(summary, [], [])
-    header = map_header(lines[first], header_policy)
+    header_text = _SURROGATE.sub(_escaped_byte, lines[first])
+    header = map_header(header_text, header_policy)
     if isinstance(header, HeaderRejection):
         summary.reject_reason, summary.reject_detail = header.reason, header.detail
-        width = len(next(csv.reader([lines[first]]), []))
+        width = header.width
     else:
         summary.notes.extend(header.notes)
         summary.rescued_columns = [header.rescued[i] for i in sorted(header.rescued)]
@@ -313,6 +313,11 @@ def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
         summary.outcome = "header_only"
         summary.notes.append("the file has a header but no data rows: nothing to load")
     return ParsedFile(summary, numbers, raws, issues, header)
+
+
+def _escaped_byte(found: re.Match) -> str:
+    """An undecodable byte (a surrogate escape) as its `\\xNN` text."""
+    return f"\\x{ord(found.group()) - 0xDC00:02x}"
 
 
 def _records(text: str, lines: list[str], first: int, width: int):

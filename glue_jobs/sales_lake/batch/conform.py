@@ -193,9 +193,20 @@ def _read_csv(records: pa.Array, width: int) -> pa.Table | None:
     return table if table.num_rows == len(records) else None
 
 
+UNSPLITTABLE = -1  # a field count no record has: the csv module could not split it
+
+
+def _fields(record: str) -> list[str] | None:
+    try:
+        return next(csv.reader([record], strict=False), [])
+    except csv.Error:  # e.g. a line break after a quote that opened mid-field
+        return None
+
+
 def _read_one_by_one(records: pa.Array, width: int) -> tuple[pa.Table, pa.Array]:
-    rows = [next(csv.reader([r or ""], strict=False), []) for r in records.to_pylist()]
-    counts = pa.array([len(r) for r in rows], pa.int32())
+    rows = [_fields(r or "") for r in records.to_pylist()]
+    counts = pa.array([UNSPLITTABLE if r is None else len(r) for r in rows], pa.int32())
+    rows = [r or [] for r in rows]
     fitting = [r for r in rows if len(r) == width]
     table = pa.table({f"c{i}": pa.array([r[i] for r in fitting], pa.string())
                       for i in range(width)})  # fmt: skip
@@ -397,6 +408,19 @@ def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
             pc.cast(chunk.counts, pa.string()),
             "; check for a missing/extra comma or an unquoted comma in a text field",
         ),
+    )
+    codes, details = override(
+        codes,
+        details,
+        pc.equal(chunk.counts, UNSPLITTABLE),
+        "malformed_record",
+        filled(
+            size,
+            pa.string(),
+            "the record cannot be split into fields (a quote opens inside "
+            "an unquoted field and a line break follows); quote the whole field, doubling "
+            "the quotes inside it",
+        ),  # fmt: skip
     )
     for issue, (code, detail) in ISSUE_DETAILS.items():
         codes, details = override(

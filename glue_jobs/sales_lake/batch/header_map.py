@@ -66,6 +66,7 @@ class HeaderMap:
 class HeaderRejection:
     reason: str  # header_mismatch | missing_columns
     detail: str  # the problem and the fix, one line
+    width: int = 0  # fields in the header line (its records are quarantined against it)
 
 
 def _fix(policy: str) -> str:
@@ -77,7 +78,18 @@ def _fix(policy: str) -> str:
 
 
 def map_header(header_text: str, policy: str = "rescue") -> HeaderMap | HeaderRejection:
-    names = next(csv.reader([header_text]), [])
+    try:
+        names = next(csv.reader([header_text]), [])
+    except csv.Error as error:
+        return HeaderRejection(REASON_HEADER, f"the header cannot be read ({error}); fix: "
+                               + _fix(policy))  # fmt: skip
+    found = _map(names, header_text, policy)
+    if isinstance(found, HeaderRejection):
+        return HeaderRejection(found.reason, found.detail, len(names))
+    return found
+
+
+def _map(names: list[str], header_text: str, policy: str) -> HeaderMap | HeaderRejection:
     keys = [name_key(n) for n in names]
     fix = _fix(policy)
     if len(names) <= 1 and any(d in header_text for d in _SEPARATORS):
