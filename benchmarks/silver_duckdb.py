@@ -16,6 +16,8 @@ import duckdb
 from sales_lake import dates
 from sales_lake.batch.conform import FIELDS
 from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS
+from sales_lake.schema import MONEY as SILVER_MONEY
+from sales_lake.schema import RATE as SILVER_RATE
 
 DM = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"
 ISO = r"^\s*(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})"
@@ -43,7 +45,7 @@ def _enum(column: str) -> str:
 
 def _money(column: str) -> str:
     cleaned = f"regexp_replace({column}, '[\\s$€£¥,+]', '', 'g')"
-    decimal = f"try_cast({cleaned} AS DECIMAL(18,4))"
+    decimal = f"try_cast({cleaned} AS {SILVER_MONEY})"
     return f"CASE WHEN regexp_matches({column}, '{MONEY}') THEN {decimal} END"
 
 
@@ -81,7 +83,7 @@ def duckdb_reference(source: Path, out: Path) -> tuple[float, dict]:
         "order_date": _date("order_date", fmt.order),
         "ship_date": _date("ship_date", fmt.order),
         "quantity": "CASE WHEN regexp_matches(quantity, '^\\+?\\d{1,9}$') THEN quantity::INT END",
-        "discount": "try_cast(discount AS DECIMAL(5,4))",
+        "discount": f"try_cast(discount AS {SILVER_RATE})",
         **{m: _money(m) for m in ("sales", "profit", "shipping_cost")},
         **{e: _enum(e) for e in ENUMERATIONS},
     }

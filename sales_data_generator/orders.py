@@ -105,6 +105,7 @@ class OrderSettings:
     days: int
     changes: bool
     first_row_id: int
+    fine_money: bool = False  # sales with 5 decimals, profit with 10, as float exports print
 
 
 class OrderStream:
@@ -191,10 +192,20 @@ class OrderStream:
         row_id = self._next_row_id
         self._next_row_id += 1
         sub = product.sub_category
+        sales_text, profit_text = self._money(sales, profit)
         return OrderLine(
             row_id, order_id, order_date, ship_date, ship_mode, customer.customer_id,
             customer.name, customer.segment, location.city, location.state, location.country,
             postal, location.market, location.region, product.product_id, sub.category,
-            sub.name, product.name_on(order_date), cents_text(sales), quantity,
-            discount_text(discount), f"{profit / 10_000:.4f}", cents_text(shipping), priority,
+            sub.name, product.name_on(order_date), sales_text, quantity,
+            discount_text(discount), profit_text, cents_text(shipping), priority,
         )  # fmt: skip
+
+    def _money(self, sales: int, profit: int) -> tuple[str, str]:
+        """(sales, profit) as text; with `fine_money`, the sub-cent digits real exports
+        carry (amounts computed in floating point: `1213.18876`, `-3.4127000015`)."""
+        sales_text, profit_text = cents_text(sales), f"{profit / 10_000:.4f}"
+        if self.settings.fine_money:
+            sales_text += f"{self._rng.randrange(1, 1000):03d}"
+            profit_text += f"{self._rng.randrange(1, 1_000_000):06d}"
+        return sales_text, profit_text

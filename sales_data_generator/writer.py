@@ -216,6 +216,7 @@ def write_dataset(
     days: int | None = None,
     first_row_id: int = 1,
     crlf: bool = False,
+    fine_money: bool = False,
     prefix: str = "sales",
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -228,6 +229,7 @@ def write_dataset(
       file k holds the k-th equal day range, named `<prefix>_<first day>_<k:04d>.csv[.gz]`.
     date_format: iso 2012-07-31 | dmy 31/07/2012 | dmy-dash 31-07-2012 | mdy 7/31/2012.
     encoding: utf-8 | utf-8-sig (BOM) | latin-1; crlf: CRLF line endings; gzip: .csv.gz.
+    fine_money: sales with 5 decimals and profit with 10 (floating-point exports do).
     header: global (24 columns) | sample-superstore (21 columns, a file to reject).
     faults: {kind: share of rows}, kinds in FAULT_KINDS, at most one fault per row;
       each is listed in faults.jsonl with its physical line.
@@ -249,7 +251,9 @@ def write_dataset(
         out_dir=output.out_dir,
         sidecar_prefix=name.removesuffix(output.suffix) + "." if name else "",
     )
-    stream = OrderStream(OrderSettings(rows, seed, start_date, days, changes, first_row_id))
+    stream = OrderStream(
+        OrderSettings(rows, seed, start_date, days, changes, first_row_id, fine_money)
+    )
     log = FaultLog(report.faults_path)
     try:
         writer = _DatasetWriter(output, renderer, stream, rates, seed, date_format, report, log)

@@ -1,5 +1,5 @@
 {#- Gold equals silver: same order lines (live, i.e. not soft-deleted), same total
-    sales and profit to the last decimal (4 places, so to the cent). -#}
+    sales and profit to the last decimal (all 10 places of silver's exact decimals). -#}
 with silver as (
     select count(*) as order_lines, sum(sales) as sales, sum(profit) as profit
     from {{ ref('stg_silver__sales') }}

@@ -86,12 +86,37 @@ def ensure_table(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -
         except Exception:
             if not DeltaTable.isDeltaTable(spark, path):
                 raise  # a real failure, not another writer creating it first
-    existing = set(spark.read.format("delta").load(path).columns)
-    missing = [name for name, _, _ in columns if name not in existing]
-    if missing:
+    evolve(spark, path, columns)
+
+
+def evolve(spark, path: str, columns: tuple[tuple[str, str, bool], ...]) -> None:
+    """Bring a table made by an earlier version up to the contract: nullable columns it
+    lacks are added (ALTER TABLE ADD COLUMNS keeps protocol reader 1 / writer 2, and old
+    rows read NULL). A missing NOT NULL column, or a column whose type differs (money
+    kept at DECIMAL(18,4) before values were kept exactly), cannot be fixed in place
+    without changing stored values: the message says how to rebuild."""
+    stored = {
+        f.name: f.dataType.simpleString() for f in spark.read.format("delta").load(path).schema
+    }
+    wanted = spark.createDataFrame([], ddl(columns)).schema
+    addable = [f"{name} {type_}" for name, type_, nullable in columns
+               if name not in stored and nullable]  # fmt: skip
+    if addable:
+        spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({', '.join(addable)})")
+    missing = [name for name, _, nullable in columns if name not in stored and not nullable]
+    contract = {f.name: f.dataType.simpleString() for f in wanted}
+    changed = [
+        f"{name} is {stored[name].upper()}, the contract says {type_.upper()}"
+        for name, type_ in contract.items()
+        if name in stored and stored[name] != type_
+    ]
+    if missing or changed:
+        problems = "; ".join([*([f"lacks NOT NULL columns {missing}"] if missing else []),
+                              *changed])  # fmt: skip
         raise TableSchemaError(
-            f"Delta table {path} lacks contract columns {missing}: add them with "
-            "ALTER TABLE ... ADD COLUMNS (see glue_jobs/sales_lake/schema.py)"
+            f"Delta table {path} was made by an earlier version: {problems}; fix: rebuild "
+            "silver from bronze (move the table away, then rerun the executions of the "
+            "bronze objects, oldest first), see docs/silver.md"
         )
 
 

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from sales_lake.schema import BUSINESS_COLUMNS
+from sales_lake.schema import (
+    BUSINESS_COLUMNS,
+    MONEY,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    RATE,
+    RATE_PRECISION,
+    RATE_SCALE,
+)
 
 ARROW_TYPES = {
     "BIGINT": pa.int64(), "INT": pa.int32(), "STRING": pa.string(), "DATE": pa.date32(),
-    "DECIMAL(18,4)": pa.decimal128(18, 4), "DECIMAL(5,4)": pa.decimal128(5, 4),
+    MONEY: pa.decimal128(MONEY_PRECISION, MONEY_SCALE),
+    RATE: pa.decimal128(RATE_PRECISION, RATE_SCALE),
 }  # fmt: skip
 ARROW_FIELDS = [pa.field(name, ARROW_TYPES[type_]) for name, type_, _ in BUSINESS_COLUMNS]

@@ -62,7 +62,7 @@ def run(args) -> int:
             date_format=args.date_format, gzip=args.gzip, faults=args.faults,
             encoding=args.encoding, header=args.header, changes=not args.no_changes,
             start_date=args.start_date, days=args.days, first_row_id=args.first_row_id,
-            crlf=args.crlf, name=args.name,
+            crlf=args.crlf, fine_money=args.fine_money, name=args.name,
             progress=_Progress(args.rows) if args.rows >= 200_000 else None,
         )  # fmt: skip
     except ValueError as exc:
@@ -97,6 +97,11 @@ def register(subparsers) -> None:
     parser.add_argument("--gzip", action="store_true", help="write .csv.gz files")
     parser.add_argument("--encoding", choices=list(ENCODINGS), default="utf-8")
     parser.add_argument("--crlf", action="store_true", help="CRLF line endings")
+    parser.add_argument(
+        "--fine-money",
+        action="store_true",
+        help="sales with 5 decimals and profit with 10, as floating-point exports print them",
+    )
     parser.add_argument(
         "--header",
         choices=list(HEADERS),

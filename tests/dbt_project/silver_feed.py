@@ -21,6 +21,7 @@ class GlueSilverFeed:
         self.spark, self.lake, self.work = spark, lake, work
         report = write_dataset(
             work / "landing", rows=rows, files=3, seed=seed, date_format="iso", changes=True,
+            fine_money=True,  # gold must keep the 5- and 10-decimal values exactly
             faults={"bad_date": 0.01, "negative_quantity": 0.01, "unknown_enum": 0.01},
         )  # fmt: skip
         self.batches = sorted(report.files)
@@ -29,7 +30,8 @@ class GlueSilverFeed:
         from sales_lake.silver_run import run_silver
 
         uris = ",".join(self.batches[index].as_uri() for index in indexes)
-        args = {"run_id": run_id, "lake_uri": self.lake.as_uri(), "source_uris": uris}
+        args = {"run_id": run_id, "lake_uri": self.lake.as_uri(), "source_uris": uris,
+                "quality_policy": "continue"}  # fmt: skip
         return run_silver(self.spark, {"source_kind": "batch", **args})
 
     def stream_changes(self, run_id: str, cancel: list[dict], update: list[dict]) -> dict:

@@ -149,8 +149,12 @@ def test_quarantine_is_summarized_per_run_and_reason(story):
     assert {run for run, _reason in dq} == {"r1", "r2"}, "the generated faults were quarantined"
 
 
-def test_gold_equals_silver_to_the_cent(story):
+def test_gold_equals_silver_exactly(story):
+    """The inputs carry 5-decimal sales and 10-decimal profits (`fine_money`): gold keeps
+    them and their sums digit for digit, not just to the cent."""
     silver = live(story.silver["s1"])
+    assert any(row["sales"] != row["sales"].quantize(Decimal("0.0001")) for row in silver)
+    assert any(row["profit"] != row["profit"].quantize(Decimal("0.00000001")) for row in silver)
     facts = gold_rows(story.duckdb_path, "select row_id, sales, profit from main.fact_sales")
     assert sorted(row["row_id"] for row in facts) == sorted(row["row_id"] for row in silver)
     assert sum(row["sales"] for row in facts) == sum(row["sales"] for row in silver)

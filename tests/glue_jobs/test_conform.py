@@ -67,11 +67,52 @@ def test_unambiguous_variants_are_accepted_and_normalised(conformed):
     assert (r["segment"], r["ship_mode"]) == ("Consumer", "First Class")
 
 
-def test_decimals_round_half_away_from_zero_like_spark_casts(conformed):
+def test_decimals_are_exactly_what_the_file_says(conformed):
     r = conformed[11]
     assert r["codes"] == []
-    assert r["sales"] == Decimal("-1234.5679") and r["discount"] == Decimal("0.1235")
-    assert (r["profit"], r["quantity"]) == (Decimal("5.0000"), 3)
+    assert r["sales"] == Decimal("-1234.56789") and r["discount"] == Decimal("0.12345")
+    assert (r["profit"], r["quantity"]) == (Decimal("5"), 3)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "codes"),
+    [
+        ("1213.18876", "1213.18876", []),
+        ("0.1234567891", "0.1234567891", []),
+        ("99999999.9999999999", "99999999.9999999999", []),
+        ("1.2500000000000000", "1.25", []),  # trailing zeros are no decimals
+        ("0.12345678912", None, ["too_precise_sales"]),
+        ("-0.00000000001", None, ["too_precise_sales"]),
+        ("123456789", None, ["too_large_sales"]),
+        ("00012345678.5", "12345678.5", []),  # leading zeros are no digits
+    ],
+)
+def test_money_is_exact_or_quarantined_never_rounded(value, expected, codes):
+    out = conform.conform(pa.array([row(1, sales=value)]))
+    assert out.reason_codes[0].as_py() == codes
+    got = out.columns["sales"][0].as_py()
+    assert got == (None if expected is None else Decimal(expected))
+    if codes:
+        detail = out.reason_detail[0].as_py()
+        assert f"'{value}'" in detail and ("round" in detail or "check" in detail)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "codes"),
+    [
+        ("12.5%", "0.125", []),
+        ("12.12345678%", "0.1212345678", []),
+        ("0.1234567891", "0.1234567891", []),
+        ("12.123456789%", None, ["too_precise_discount"]),
+        ("0.12345678901", None, ["too_precise_discount"]),
+        ("150%", None, ["bad_discount"]),
+    ],
+)
+def test_rates_are_exact_or_quarantined_never_rounded(value, expected, codes):
+    out = conform.conform(pa.array([row(1, discount=value)]))
+    assert out.reason_codes[0].as_py() == codes
+    got = out.columns["discount"][0].as_py()
+    assert got == (None if expected is None else Decimal(expected))
 
 
 def test_leap_days_are_checked_against_the_calendar(conformed):

@@ -53,7 +53,7 @@ def test_a_valid_event_is_typed_exactly():
 
 
 def test_json_numbers_are_read_as_their_text_not_as_floats():
-    sent = "1234567890123.4567"  # a float would make this ...123.4568
+    sent = "12345678.123456789"  # a float would make this 12345678.12345679
     assert Decimal(float(sent)) != Decimal(sent)
     line = json.dumps(_event(sales="x")).replace('"sales": "x"', f'"sales": {sent}')
     rows, codes, _ = _conform(line)

@@ -51,7 +51,13 @@ from sales_lake.reasons import (
     text,
     when,
 )
-from sales_lake.schema import ENUMERATIONS
+from sales_lake.schema import (
+    ENUMERATIONS,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    RATE_PRECISION,
+    RATE_SCALE,
+)
 from sales_lake.typed_columns import ARROW_FIELDS
 
 DATE_COLUMNS = ("order_date", "ship_date")
@@ -63,7 +69,7 @@ OPTIONAL_ENUMS = ("order_priority",)
 _MONEY_TEXT = r"^[-+]?\s*[$€£¥]?\s*[-+]?\s*(?:\d{1,3}(?:,\d{3})+|\d{1,14})(?:\.\d+)?\s*[$€£¥]?$"
 _RATE_TEXT = r"^\+?(?:\d{1,6}(?:\.\d+)?|\.\d+)\s*%?$"
 _NUMBER = r"^-?(?:\d+(?:\.\d*)?|\.\d+)$"
-_EXACT = pa.decimal128(28, 10)  # room for 14+ integer digits; more decimals are cut first
+
 
 ISSUE_DETAILS = {
     ISSUE_HEADER: (
@@ -221,36 +227,59 @@ def _integer(value: pa.Array, pattern: str, type_: pa.DataType) -> pa.Array:
     return pc.cast(when(ok, pc.replace_substring(value, "+", "")), type_)
 
 
-def _decimal(number_text: pa.Array, scale: int) -> pa.Array:
-    """Exact decimal from validated digits, rounded half away from zero (as Spark casts)."""
-    ok = matches(number_text, _NUMBER)
-    cut = pc.replace_substring_regex(number_text, r"(\.\d{10})\d+$", r"\1")
-    exact = pc.cast(when(ok, cut), _EXACT)
-    return pc.round(exact, scale, round_mode="half_towards_infinity")
+@dataclass(frozen=True)
+class Exact:
+    """A column's exact decimals (NULL where the text is no number or does not fit) and
+    where the number has more decimals, or more integer digits, than the type holds."""
+
+    value: pa.Array
+    too_precise: pa.Array
+    too_large: pa.Array
 
 
-def _money(value: pa.Array) -> pa.Array:
+def _exact(number_text: pa.Array, precision: int, scale: int) -> Exact:
+    """Exact decimal from validated digits (`-12.50`, `.5`): never rounded. Trailing zeros
+    of the fraction do not count as decimals (`1.2500000000000` is 1.25)."""
+    text = when(matches(number_text, _NUMBER), number_text)
+    text = pc.replace_substring_regex(text, r"^-\.", "-0.")
+    text = pc.replace_substring_regex(text, r"^\.", "0.")
+    text = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
+    text = pc.replace_substring_regex(text, r"\.$", "")
+    decimals = pc.utf8_length(pc.replace_substring_regex(text, r"^[^.]*\.?", ""))
+    integer = pc.replace_substring_regex(text, r"^-?0*(\d*).*$", r"\1")
+    too_precise = pc.fill_null(pc.greater(decimals, scale), False)
+    too_large = pc.fill_null(pc.greater(pc.utf8_length(integer), precision - scale), False)
+    fits = pc.invert(pc.or_(too_precise, too_large))
+    value = pc.cast(when(fits, text), pa.decimal128(precision, scale))
+    return Exact(value, too_precise, too_large)
+
+
+def _money(value: pa.Array) -> Exact:
     digits = pc.replace_substring_regex(value, r"[\s$€£¥,+]", "")
-    amount = _decimal(when(matches(value, _MONEY_TEXT), digits), 4)
-    return pc.cast(amount, pa.decimal128(18, 4))
+    return _exact(when(matches(value, _MONEY_TEXT), digits), MONEY_PRECISION, MONEY_SCALE)
 
 
-def _rate(value: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(the rate as DECIMAL(5,4) or NULL, whether the text was a number in [0, 1])."""
+def _rate(value: pa.Array) -> tuple[Exact, pa.Array]:
+    """(the rate, exact, and whether the text was a number in [0, 1]). `12.5%` is 0.125:
+    a percent gives up two of the scale's decimals to the division by 100."""
     digits = pc.replace_substring_regex(value, r"[\s%+]", "")
-    number = _decimal(when(matches(value, _RATE_TEXT), digits), 10)
-    hundredths = pc.multiply(number, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
-    percent = pc.cast(pc.round(hundredths, 4, round_mode="half_towards_infinity"), _EXACT)
-    plain = pc.round(number, 4, round_mode="half_towards_infinity")
-    rate = pc.if_else(pc.fill_null(pc.ends_with(value, "%"), False), percent, plain)
+    number = when(matches(value, _RATE_TEXT), digits)
+    is_percent = pc.fill_null(pc.ends_with(value, "%"), False)
+    plain = _exact(number, RATE_PRECISION, RATE_SCALE)
+    percent = _exact(number, RATE_PRECISION + 2, RATE_SCALE - 2)  # up to 100.00000000%
+    hundredths = pc.multiply(percent.value, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
+    rate_type = pa.decimal128(18, RATE_SCALE)  # holds any product above before the range check
+    rate = pc.if_else(is_percent, pc.cast(hundredths, rate_type), pc.cast(plain.value, rate_type))
     in_range = pc.fill_null(
-        pc.and_(pc.greater_equal(rate, _scalar("0")), pc.less_equal(rate, _scalar("1"))), False
+        pc.and_(
+            pc.greater_equal(rate, pa.scalar(Decimal(0), rate_type)),
+            pc.less_equal(rate, pa.scalar(Decimal(1), rate_type)),
+        ),
+        False,
     )
-    return pc.cast(when(in_range, rate), pa.decimal128(5, 4)), in_range
-
-
-def _scalar(literal: str) -> pa.Scalar:
-    return pa.scalar(Decimal(literal), _EXACT)
+    too_precise = pc.if_else(is_percent, percent.too_precise, plain.too_precise)
+    value = pc.cast(when(in_range, rate), pa.decimal128(RATE_PRECISION, RATE_SCALE))
+    return Exact(value, too_precise, filled(len(value), pa.bool_(), False)), in_range
 
 
 def _enum(value: pa.Array, allowed: frozenset[str]) -> pa.Array:
@@ -264,8 +293,10 @@ def _enum(value: pa.Array, allowed: frozenset[str]) -> pa.Array:
 
 def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
                  date_parts: dict[str, dates.DateParts], fmt: dates.DateFormat,
-                 discount_in_range: pa.Array) -> list[Rule]:  # fmt: skip
+                 discount_in_range: pa.Array, exact: dict[str, Exact]) -> list[Rule]:  # fmt: skip
     missing = {name: pc.is_null(raw[name]) for name in FIELDS}
+    # a number that does not fit exactly has its own reason (`_exactness_rules`)
+    inexact = {name: pc.or_(n.too_precise, n.too_large) for name, n in exact.items()}
     rules = [
         Rule("missing_row_id", missing["row_id"], fixed("row_id is empty; every line needs one")),
         Rule(
@@ -331,7 +362,7 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         rules.append(
             Rule(
                 f"bad_{name}",
-                present_but(raw[name], pc.is_null(typed[name])),
+                pc.and_(present_but(raw[name], pc.is_null(typed[name])), pc.invert(inexact[name])),
                 about(f"{name} ", raw[name], " is not an amount"),
             )
         )
@@ -345,10 +376,43 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         Rule("missing_discount", missing["discount"], fixed("discount is empty")),
         Rule(
             "bad_discount",
-            pc.and_(pc.is_valid(raw["discount"]), pc.invert(discount_in_range)),
+            pc.and_(
+                pc.and_(pc.is_valid(raw["discount"]), pc.invert(discount_in_range)),
+                pc.invert(inexact["discount"]),
+            ),
             about("discount ", raw["discount"], " is not a number between 0 and 1"),
         ),
     ]
+    return rules
+
+
+def _exactness_rules(raw: dict[str, pa.Array], exact: dict[str, Exact]) -> list[Rule]:
+    """A number that the silver type cannot hold exactly is quarantined, never rounded."""
+    never_rounds = "silver keeps values exactly and never rounds: round it in the source"
+    rules = []
+    for name, numbers in exact.items():
+        if name == "discount":
+            limit = f"{RATE_SCALE} decimals as a rate ({RATE_SCALE - 2} as a percent)"
+        else:
+            limit = f"{MONEY_SCALE} decimals"
+        digits = MONEY_PRECISION - MONEY_SCALE
+        rules += [
+            Rule(
+                f"too_precise_{name}",
+                numbers.too_precise,
+                about(f"{name} ", raw[name], f" has more than {limit}; {never_rounds}"),
+            ),
+            Rule(
+                f"too_large_{name}",
+                numbers.too_large,
+                about(
+                    f"{name} ",
+                    raw[name],
+                    f" has more than {digits} digits before the "
+                    "decimal point, more than silver holds; check the value in the source",
+                ),
+            ),  # fmt: skip
+        ]
     return rules
 
 
@@ -390,13 +454,14 @@ def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
     for name in DATE_COLUMNS:
         typed[name] = dates.parse(chunk.date_parts[name], fmt.order)
     typed["quantity"] = _integer(raw["quantity"], r"^\+?\d{1,9}$", pa.int32())
-    typed["discount"], discount_in_range = _rate(raw["discount"])
-    for name in REQUIRED_MONEY + OPTIONAL_MONEY:
-        typed[name] = _money(raw[name])
+    exact = {name: _money(raw[name]) for name in REQUIRED_MONEY + OPTIONAL_MONEY}
+    exact["discount"], discount_in_range = _rate(raw["discount"])
+    typed.update({name: numbers.value for name, numbers in exact.items()})
     for name, allowed in ENUMERATIONS.items():
         typed[name] = _enum(raw[name], allowed)
 
-    rules = _value_rules(raw, typed, chunk.date_parts, fmt, discount_in_range)
+    rules = _value_rules(raw, typed, chunk.date_parts, fmt, discount_in_range, exact)
+    rules += _exactness_rules(raw, exact)
     codes, details = reasons(rules, size)
     codes, details = override(
         codes,

@@ -32,7 +32,15 @@ from sales_lake.reasons import (
     text,
     when,
 )
-from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS
+from sales_lake.schema import (
+    BUSINESS_COLUMNS,
+    ENUMERATIONS,
+    MONEY,
+    MONEY_PRECISION,
+    MONEY_SCALE,
+    RATE,
+    RATE_SCALE,
+)
 from sales_lake.typed_columns import ARROW_FIELDS
 
 EVENT_TYPES = ("order_line_created", "order_line_updated", "order_line_cancelled")
@@ -42,7 +50,11 @@ EVENT_TIME = pa.timestamp("us", tz="UTC")
 
 _ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_DECIMAL = {"DECIMAL(18,4)": r"^-?\d{1,14}(\.\d{1,4})?$", "DECIMAL(5,4)": r"^[01](\.\d{1,4})?$"}
+# Exactly what the silver type holds, or the event is quarantined (never rounded).
+_DECIMAL = {
+    MONEY: rf"^-?\d{{1,{MONEY_PRECISION - MONEY_SCALE}}}(\.\d{{1,{MONEY_SCALE}}})?$",
+    RATE: rf"^[01](\.\d{{1,{RATE_SCALE}}})?$",
+}
 _INTEGER = r"^-?\d{1,18}$"
 _INT_MAX = {"INT": 2**31 - 1, "BIGINT": 2**63 - 1}
 _ARROW_TYPE = {field.name: field.type for field in ARROW_FIELDS}
@@ -147,7 +159,7 @@ def _typed(name: str, type_: str, value: pa.Array, blank: pa.Array) -> pa.Array:
     if type_ in _DECIMAL:
         number = pc.cast(when(pc.and_(present, matches(value, _DECIMAL[type_])), value),
                          _ARROW_TYPE[name])  # fmt: skip
-        if type_ == "DECIMAL(5,4)":  # a rate: at most 1
+        if type_ == RATE:  # a rate: at most 1
             number = when(pc.less_equal(number, pa.scalar(Decimal(1), number.type)), number)
         return number
     if type_ in _INT_MAX:
@@ -161,8 +173,9 @@ def _typed(name: str, type_: str, value: pa.Array, blank: pa.Array) -> pa.Array:
 
 _EXPECTED = {
     "DATE": " is not a YYYY-MM-DD date",
-    "DECIMAL(18,4)": ' is not a DECIMAL(18,4) (send money as a string, e.g. "12.34")',
-    "DECIMAL(5,4)": ' is not a rate from 0 to 1 with at most 4 decimals (e.g. "0.15")',
+    MONEY: f' is not a {MONEY} amount (send money as a string, e.g. "12.34"; at most '
+    f"{MONEY_SCALE} decimals: silver never rounds)",
+    RATE: f' is not a rate from 0 to 1 with at most {RATE_SCALE} decimals (e.g. "0.15")',
     "BIGINT": " is not a positive integer",
     "INT": " is not a positive integer",
 }

@@ -46,6 +46,7 @@ final as (
         totals.sales,
         totals.profit,
         cast(totals.profit / nullif(totals.sales, 0) as decimal(9, 4)) as margin,
+        -- a ratio the file never held: shown at 4 decimals (the totals above are exact)
         cast(totals.sales / nullif(totals.orders, 0) as decimal(18, 4)) as average_order_value
     from current_customers
     inner join totals on totals.customer_id = current_customers.customer_id
