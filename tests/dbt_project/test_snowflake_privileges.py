@@ -473,3 +473,11 @@ def test_the_listed_statements_are_the_installed_adapters(path):
     text = " ".join((ADAPTER_MACROS / path).read_text().split())
     missing = [form for form in ADAPTER_STATEMENTS[path] if form not in text]
     assert not missing, f"{path} no longer contains {missing}: update dbt_statements"
+
+
+def test_the_service_user_sessions_run_in_utc():
+    """dbt-snowflake passes no session parameters, and Snowflake's default zone observes
+    daylight saving: the admin SQL pins the service user (the one cdk.json names) to UTC."""
+    user = json.loads((PROJECT.parent / "cdk.json").read_text())["context"]["snowflake_user"]
+    statements = " ".join(ADMIN_SQL.read_text().lower().split())
+    assert f"alter user {user.lower()} set timezone = 'utc';" in statements
