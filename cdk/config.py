@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from aws_cdk import RemovalPolicy
 from aws_cdk.aws_logs import RetentionDays
+from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES, QUALITY_POLICIES
 
 # Environments whose data may be destroyed with the stack. Everything else keeps
 # buckets, keys, tables and secrets when the stack (or a resource) is deleted.
@@ -26,7 +27,7 @@ RECREATABLE_REMOVAL_POLICY = RemovalPolicy.DESTROY
 
 # G.025X is for streaming jobs only, so it is not offered for the batch job.
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
-QUALITY_BREACH_ACTIONS = ("stop", "continue")
+QUALITY_BREACH_ACTIONS = QUALITY_POLICIES  # the job's own choices (sales_lake.load_options)
 
 # CloudWatch Logs accepts only these retention periods (days -> CDK enum).
 LOG_RETENTION_CHOICES = {
@@ -96,6 +97,8 @@ class PipelineConfig:
     snowflake: SnowflakeSettings
     quality_threshold: float
     on_quality_breach: str
+    header_policy: str  # how the silver job maps CSV headers (docs/ingest.md)
+    date_order: str  # the order of ambiguous dates when a file does not tell
     glue_worker_type: str
     glue_number_of_workers: int
     glue_timeout_minutes: int
@@ -143,6 +146,8 @@ class PipelineConfig:
             ),
             quality_threshold=reader.number("quality_threshold", minimum=0.0, maximum=1.0),
             on_quality_breach=reader.choice("on_quality_breach", QUALITY_BREACH_ACTIONS),
+            header_policy=reader.choice("header_policy", HEADER_POLICIES),
+            date_order=reader.choice("date_order", DATE_ORDERS),
             glue_worker_type=reader.choice("glue_worker_type", GLUE_WORKER_TYPES),
             glue_number_of_workers=reader.integer("glue_number_of_workers", minimum=2),
             glue_timeout_minutes=reader.integer("glue_timeout_minutes", minimum=1),

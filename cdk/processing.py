@@ -185,6 +185,10 @@ class Processing(Construct):
                 "--enable-glue-datacatalog": "true",
                 "--enable-job-insights": "true",
                 "--lake_uri": storage.lake_uri,
+                # Ingest options (sales_lake.load_options); the state machine passes the
+                # quality policy, threshold and release with each run.
+                "--header_policy": config.header_policy,
+                "--date_order": config.date_order,
             },
         )
 

@@ -132,8 +132,9 @@ def _tables() -> None:
     )
 
 
-def create_silver_job() -> None:
-    """The one silver job as cdk/processing.py defines it: one run at a time, no queue.
+def create_silver_job(default_arguments: dict[str, str] | None = None) -> None:
+    """The one silver job as cdk/processing.py defines it: one run at a time, no queue,
+    the ingest options as default arguments (Glue, and moto, merge them into each run's).
 
     With job-run queuing off, Glue refuses a second start at once
     (ConcurrentRunsExceededException) and RunGlueJob's retry waits for the slot.
@@ -145,16 +146,21 @@ def create_silver_job() -> None:
         ExecutionProperty={"MaxConcurrentRuns": 1},
         JobRunQueuingEnabled=False,
         GlueVersion="5.0",
+        DefaultArguments=default_arguments or {},
     )
 
 
-def provision(workspace: Workspace, settings: dict[str, str]) -> Resources:
-    """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach."""
+def provision(
+    workspace: Workspace, settings: dict[str, str], job_arguments: dict[str, str] | None = None
+) -> Resources:
+    """Create every resource in moto; `settings` = QuarantineRatioThreshold, OnQualityBreach
+    (the state machine's placeholders), `job_arguments` = the silver job's default
+    arguments (`--header_policy`, `--date_order`)."""
     sqs = _client("sqs")
     queue_url, queue_arn = _storage_and_events(sqs)
     topic_arn, inbox_url = create_notifications(sqs)
     _tables()
-    create_silver_job()
+    create_silver_job(job_arguments)
     values = {
         "GlueJobName": GLUE_JOB_NAME,
         "NotificationTopicArn": topic_arn,

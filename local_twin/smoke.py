@@ -28,7 +28,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from sales_lake.lake_layout import run_key
-from sales_lake.run_metrics import COUNT_KEYS, METRICS_FILE, SUMMARY_FILE
+from sales_lake.run_metrics import ACCOUNTED, METRICS_FILE, SUMMARY_FILE
 
 from cdk import outputs as names
 from local_twin.paths import SAMPLE_DATA_DIR
@@ -409,15 +409,10 @@ def read_run_record(s3, lake_bucket: str, run_id: str) -> tuple[str, dict] | Non
     return None
 
 
-def counts_parts(counts: dict) -> list[str]:
-    """What `read` must add up to: the contract's parts, plus `blank` where a record has it."""
-    return [k for k in COUNT_KEYS if k != "read"] + (["blank"] if "blank" in counts else [])
-
-
 def metrics_checks(record: dict, where: str, sample: Sample, shared: bool) -> list[Check]:
     """rows read, rows quarantined, conservation, rejected files: pure, on one record."""
     counts = record.get("counts") or {}
-    missing = [k for k in ("read", *counts_parts(counts)) if not isinstance(counts.get(k), int)]
+    missing = [k for k in ("read", *ACCOUNTED) if not isinstance(counts.get(k), int)]
     if missing:
         return [failed("rows read", f"{where} has no count(s) {', '.join(missing)}: the "
                        "deployed Glue job writes an older record; redeploy")] + skipped(
@@ -441,7 +436,7 @@ def metrics_checks(record: dict, where: str, sample: Sample, shared: bool) -> li
                         f"rules reject {sample.quarantined:,}: redeploy so the Glue job runs "
                         "them; reasons per row are in silver/quarantine")
         )  # fmt: skip
-    parts = counts_parts(counts)
+    parts = ACCOUNTED
     total = sum(counts[k] for k in parts)
     checks.append(
         passed("conservation", f"read {counts['read']:,} = {' + '.join(parts)}")

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-COUNTS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
+from sales_lake.run_metrics import COUNT_KEYS as COUNTS
+
+LISTED = 10  # rejected or held files listed per execution; the rest are counted
+
+
+def listed(entries: list, line) -> list[str]:
+    """The first LISTED entries as lines, then how many more (they are in metrics.json)."""
+    lines = [line(entry) for entry in entries[:LISTED]]
+    if len(entries) > LISTED:
+        lines.append(f"{'':18}… and {len(entries) - LISTED:,} more (runs/<run_id>/metrics.json)")
+    return lines
+
+
+def readable(text: object) -> str:
+    """A failure cause in one line: a Glue job run or ECS task description (the JSON a
+    `.sync` integration gives as its cause) is told as its state and message, never dumped."""
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
+        return " ".join(str(text).split())
+    try:
+        described = json.loads(text)
+    except ValueError:
+        return " ".join(text.split())
+    if not isinstance(described, dict):
+        return " ".join(text.split())
+    if "JobRunState" in described:
+        message = described.get("ErrorMessage") or "no error message"
+        return (f"Glue job run {described.get('Id', '?')} ended {described['JobRunState']}: "
+                f"{' '.join(str(message).split())}")  # fmt: skip
+    if "TaskArn" in described:
+        containers = described.get("Containers") or [{}]
+        return (f"ECS task {described['TaskArn']} stopped ({described.get('StoppedReason')}), "
+                f"exit code {containers[0].get('ExitCode')}")  # fmt: skip
+    return "; ".join(f"{k}: {v}" for k, v in described.items() if not isinstance(v, dict | list))
 
 
 def execution_lines(records: list[dict]) -> list[str]:
@@ -18,9 +51,16 @@ def execution_lines(records: list[dict]) -> list[str]:
             counts = ", ".join(f"{k} {metrics['counts'].get(k, 0)}" for k in COUNTS)
             ratio = metrics.get("quarantine_ratio", 0.0)
             lines.append(f"{'':18}rows: {counts} (quarantine ratio {ratio:.2%})")
-        for rejected in metrics.get("rejected_files") or []:
-            detail = rejected.get("detail") or rejected.get("uri")
-            lines.append(f"{'':18}rejected ({rejected.get('reason')}): {detail}")
+        lines += listed(
+            metrics.get("rejected_files") or [],
+            lambda r: (
+                f"{'':18}rejected ({r.get('reason')}): {readable(r.get('detail') or r.get('uri'))}"
+            ),
+        )
+        lines += listed(
+            (metrics.get("quality") or {}).get("breached_files") or [],
+            lambda b: f"{'':18}{b.get('action')}: {readable(b.get('detail') or b.get('uri'))}",
+        )
         stages = record.get("stage_seconds") or {}
         if stages:
             glue, dbt = stages.get("RunGlueJob"), stages.get("RunDbt")
@@ -29,9 +69,9 @@ def execution_lines(records: list[dict]) -> list[str]:
                 lines.append(f"{'':18}stages: {', '.join(p for p in parts if p)}")
         for notice in record.get("notifications") or []:
             lines.append(f"{'':18}notification: {notice.get('what_failed')}")
-            lines.append(f"{'':18}  {notice.get('details')}")
+            lines.append(f"{'':18}  {readable(notice.get('details'))}")
         if record["status"] != "SUCCEEDED" and not record.get("notifications"):
-            lines.append(f"{'':18}{record.get('error')}: {record.get('cause')}")
+            lines.append(f"{'':18}{record.get('error')}: {readable(record.get('cause'))}")
     return lines
 
 

@@ -74,6 +74,8 @@ class Twin:
         progress: Progress | None = None,
         quarantine_ratio_threshold: str = "0.05",
         on_quality_breach: str = "stop",
+        header_policy: str = "rescue",
+        date_order: str = "auto",
         time_scale: float = 0.01,
         execution_timeout: float = 3600.0,
     ) -> None:
@@ -90,12 +92,14 @@ class Twin:
             "QuarantineRatioThreshold": quarantine_ratio_threshold,
             "OnQualityBreach": on_quality_breach,
         }
+        # As CDK sets them from context (cdk/processing.py): the job's default arguments.
+        self.job_arguments = {"--header_policy": header_policy, "--date_order": date_order}
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Twin:
         os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
         self._stack.enter_context(local_aws(self.runtimes))
-        self.resources = provision.provision(self.workspace, self.settings)
+        self.resources = provision.provision(self.workspace, self.settings, self.job_arguments)
         # Lambda would send the function's logs to CloudWatch; the twin keeps them in the workspace.
         self.trigger = self._stack.enter_context(
             LambdaService(
@@ -154,11 +158,15 @@ class Twin:
             self.progress(f"execution started: {arn.rsplit(':', 1)[-1]}")
         return started
 
-    def rerun(self, record: dict) -> dict:
-        """A new execution with the original input (what the console's "New execution" does)."""
+    def rerun(self, record: dict, accept_quality_breach: str | None = None) -> dict:
+        """A new execution with the original input (what the console's "New execution" does);
+        `accept_quality_breach` (who) adds the release of objects the gate held."""
         reruns = sum(1 for r in self.workspace.executions() if r.get("rerun_of") == record["name"])
         name = f"{record['name'][:70]}-rerun{reruns + 1}"
-        arn = self.executions.start(name, json.loads(record["input"]))
+        execution_input = json.loads(record["input"])
+        if accept_quality_breach:
+            execution_input["accept_quality_breach"] = {"by": accept_quality_breach}
+        arn = self.executions.start(name, execution_input)
         self.progress(f"execution started: {name} (rerun of {record['name']})")
         [result] = self.executions.wait([arn], dropped_at=None, extra={"rerun_of": record["name"]})
         return result

@@ -15,6 +15,9 @@ HEADER_POLICIES = ("strict", "by_name", "rescue")
 DATE_ORDERS = ("auto", "dmy", "mdy")
 QUALITY_POLICIES = ("stop", "continue")
 
+# What the state machine passes when the execution input releases nothing (Glue
+# arguments are best not empty).
+NO_RELEASE = ("none", "null", "false")
 # job argument name -> (default, allowed values or None for free text)
 ARGUMENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "header_policy": ("rescue", HEADER_POLICIES),
@@ -65,7 +68,7 @@ class LoadOptions:
             )
         accepted = values["accept_quality_breach"]
         release = None
-        if accepted:
+        if accepted and accepted.lower() not in NO_RELEASE:
             try:
                 release = json.loads(accepted)
             except json.JSONDecodeError:

@@ -20,7 +20,13 @@ from sales_lake.lake_layout import RUN_METRICS_FILE as METRICS_FILE
 from sales_lake.lake_layout import RUN_SUMMARY_FILE as SUMMARY_FILE
 from sales_lake.lake_layout import run_key
 
-COUNT_KEYS = ("read", "inserted", "updated", "unchanged", "duplicates", "quarantined")
+# `read` is every row parsed; each other count takes a share of it (conservation):
+# `blank` rows (every field empty) are skipped, `held` rows belong to objects the
+# per-object quality gate kept out (sales_lake.quality_gate).
+COUNT_KEYS = (
+    "read", "inserted", "updated", "unchanged", "duplicates", "quarantined", "blank", "held",
+)  # fmt: skip
+ACCOUNTED = COUNT_KEYS[1:]
 # The summary names this many rejected files, each string cut to SUMMARY_TEXT_LIMIT
 # characters: at most ~10 KiB whatever the run (the state machine's limit is 256 KiB).
 SUMMARY_REJECTED_FILES = 10
@@ -28,7 +34,7 @@ SUMMARY_TEXT_LIMIT = 300
 
 
 class ConservationError(AssertionError):
-    """read != inserted + updated + unchanged + duplicates + quarantined."""
+    """read != inserted + updated + unchanged + duplicates + quarantined + blank + held."""
 
 
 @dataclass
@@ -44,25 +50,30 @@ class RunMetrics:
     timings_seconds: dict[str, float] = field(
         default_factory=lambda: {"read": 0.0, "transform": 0.0, "merge": 0.0, "total": 0.0}
     )
+    # The per-object gate: policy, threshold, release and the breaching objects
+    # (`quality_gate`); filled by the frame and the batch loader.
+    quality: dict = field(default_factory=dict)
     finished_at: str | None = None
 
     def check_conservation(self) -> None:
         c = self.counts
-        accounted = sum(c[k] for k in COUNT_KEYS if k != "read")
+        accounted = sum(c[k] for k in ACCOUNTED)
         if c["read"] != accounted or min(c.values()) < 0:
             raise ConservationError(
-                f"run {self.run_id}: read={c['read']} but inserted+updated+unchanged+duplicates"
-                f"+quarantined={accounted} ({c}); no metrics written"
+                f"run {self.run_id}: read={c['read']} but {'+'.join(ACCOUNTED)}={accounted} "
+                f"({c}); no metrics written"
             )
 
     def as_dict(self) -> dict:
-        read = self.counts["read"]
+        c = self.counts
+        loaded = c["read"] - c["blank"] - c["held"]  # the rows let in: the ratio's base
         return {
             "run_id": self.run_id,
             "job": self.job,
             "status": self.status,
-            "counts": dict(self.counts),
-            "quarantine_ratio": round(self.counts["quarantined"] / read, 6) if read else 0.0,
+            "counts": dict(c),
+            "quarantine_ratio": round(c["quarantined"] / loaded, 6) if loaded > 0 else 0.0,
+            "quality": {"breached_files": [], **self.quality},
             "rejected_files": self.rejected_files,
             "sources": self.sources,
             "delta_versions": self.delta_versions,
@@ -98,7 +109,24 @@ def summary_of(record: dict) -> dict:
             {key: _cut(entry.get(key)) for key in ("uri", "reason", "detail")}
             for entry in rejected[:SUMMARY_REJECTED_FILES]
         ],
+        "quality": _quality_summary(record.get("quality") or {}),
         "delta_versions": dict(record.get("delta_versions") or {}),
+    }
+
+
+def _quality_summary(quality: dict) -> dict:
+    """The gate's part of the summary: counts and the first breaching objects, cut."""
+    breached = quality.get("breached_files") or []
+    return {
+        "policy": quality.get("policy"),
+        "max_quarantine_ratio": quality.get("max_quarantine_ratio"),
+        "released": quality.get("released"),
+        "breached_file_count": len(breached),
+        "held_file_count": sum(1 for entry in breached if entry.get("action") == "held"),
+        "breached_files": [
+            {key: _cut(entry.get(key)) for key in ("uri", "action", "ratio", "detail")}
+            for entry in breached[:SUMMARY_REJECTED_FILES]
+        ],
     }
 
 

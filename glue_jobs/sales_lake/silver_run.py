@@ -115,6 +115,13 @@ def run(spark, chosen: ModuleType, args: dict[str, str]) -> dict:
     lake_uri = args["lake_uri"].rstrip("/")
     options = LoadOptions.from_args(args)
     metrics = RunMetrics(run_id=args["run_id"], started_at=_now(), job=chosen.JOB)
+    release = options.accept_quality_breach
+    metrics.quality = {
+        "policy": options.quality_policy,
+        "max_quarantine_ratio": options.max_quarantine_ratio,
+        # Who released held objects by rerunning with accept_quality_breach, and when.
+        "released": {"at": metrics.started_at, **release} if release else None,
+    }
     paths = delta_tables.prepare_silver(spark, lake_uri)
     sources, missing = sources_of(args, chosen)
     metrics.rejected_files.extend(missing)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES
+
 from local_twin.paths import DEFAULT_WORKSPACE
 
 
@@ -20,13 +22,26 @@ def add_policy_options(parser) -> None:
     parser.add_argument(
         "--quarantine-threshold",
         default="0.05",
-        help="data-quality gate: highest tolerated quarantined/read ratio (default 0.05)",
+        help="quality gate, per object: highest tolerated share of quarantined rows (default 0.05)",
     )
     parser.add_argument(
         "--on-quality-breach",
         choices=("stop", "continue"),
         default="stop",
-        help="after the breach notification: stop before gold, or refresh gold anyway",
+        help="an object over the threshold: stop (hold it out of silver and fail the "
+        "execution after gold) or continue (load it, notify)",
+    )
+    parser.add_argument(
+        "--header-policy",
+        choices=HEADER_POLICIES,
+        default="rescue",
+        help="CSV headers: strict, by_name, or rescue (unknown columns kept; default)",
+    )
+    parser.add_argument(
+        "--date-order",
+        choices=DATE_ORDERS,
+        default="auto",
+        help="order of ambiguous dates when a file does not tell (default auto)",
     )
 
 
@@ -34,4 +49,6 @@ def twin_settings(args) -> dict:
     return {
         "quarantine_ratio_threshold": str(args.quarantine_threshold),
         "on_quality_breach": args.on_quality_breach,
+        "header_policy": args.header_policy,
+        "date_order": args.date_order,
     }

@@ -1,8 +1,8 @@
 """`twin demo`: fresh workspace, bundled sample, the whole pipeline, then a summary.
 
 The good sample files are dropped together (one coalesced execution), then each
-file of data/sample/bad/ on its own, to show a quarantine report and a rejected
-file's failure notification; then the streaming part: sales events through mock
+file of data/sample/bad/ on its own, to show a file held by the quality gate and a
+rejected file's failure notification; then the streaming part: sales events through mock
 Kafka and the local S3 sink into the silver Glue job (stream loader) and gold.
 """
 

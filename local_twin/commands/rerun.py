@@ -2,7 +2,8 @@
 
 What the Step Functions console's "New execution" with the same input does; the
 run id inside the input is unchanged, so the Glue job and dbt reprocess it
-idempotently.
+idempotently. `--accept-quality-breach WHO` adds the release of held objects to that
+input, as a user would in the console (`"accept_quality_breach": {"by": "WHO"}`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def run(args) -> int:
     workspace = Workspace.at(args.workspace)
     original = workspace.execution(args.name)
     with Twin(workspace, progress=Progress(), **twin_settings(args)) as twin:
-        record = twin.rerun(original)
+        record = twin.rerun(original, accept_quality_breach=args.accept_quality_breach)
     print(summary.render([record], workspace.duckdb_path))
     return 0 if record["status"] == "SUCCEEDED" else 1
 
@@ -26,6 +27,12 @@ def run(args) -> int:
 def register(subparsers) -> None:
     parser = subparsers.add_parser("rerun", help="rerun an execution with its original input")
     parser.add_argument("name", metavar="NAME", help="execution name (see `twin executions`)")
+    parser.add_argument(
+        "--accept-quality-breach",
+        metavar="WHO",
+        help="load the objects the quality gate held, as they are, and record WHO released "
+        "them (and when) in the run metrics",
+    )
     add_workspace_option(parser)
     add_policy_options(parser)
     parser.set_defaults(func=run)

@@ -13,6 +13,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 from deltalake import DeltaTable
+from sales_lake.run_metrics import ACCOUNTED
 
 from local_twin.cli import main as twin_cli
 from local_twin.lambda_runtime import sqs_event
@@ -61,8 +62,7 @@ def gold(workspace: Workspace, sql: str):
 
 
 def conserved(counts: dict) -> bool:
-    parts = ("inserted", "updated", "unchanged", "duplicates", "quarantined")
-    return counts["read"] == sum(counts[p] for p in parts)
+    return counts["read"] == sum(counts[p] for p in ACCOUNTED)
 
 
 @pytest.fixture(scope="module")
@@ -106,41 +106,59 @@ def test_same_file_again_changes_nothing_and_a_redelivery_starts_nothing(twin, f
     assert counts["unchanged"] + counts["duplicates"] == counts["read"] > 0
     silver_after = sorted((r["row_id"], r["record_hash"]) for r in silver(twin.workspace, "sales"))
     assert silver_after == silver_before
-    # Gold is refreshed from that silver: the same live lines, to the cent. (Not "gold as
-    # before": a file stopped at the quality gate earlier leaves its valid rows in silver,
-    # and this refresh publishes them; keeping them out is issue 14's per-file gate.)
+    # Gold is refreshed from that silver: the same live lines, to the cent.
     live = [r for r in silver(twin.workspace, "sales") if not r["is_deleted"]]
     [(lines, sales)] = gold(twin.workspace, "select count(*), sum(sales) from fact_sales")
     assert lines == len(live) and Decimal(sales) == sum(Decimal(r["sales"]) for r in live)
 
 
-def test_bad_rows_are_quarantined_and_a_wrong_header_fails_clearly(twin, files, first_drop):
-    """One drop of both problem files (one execution, to keep the suite fast)."""
-    sales_before = silver(twin.workspace, "sales")
+def test_a_held_file_stays_out_of_gold_until_released(twin, files, first_drop):
+    """The demo's bad-rows file (about 10% bad rows, threshold 5%, policy stop) dropped
+    with a wrong-header export, in one execution: the wrong header is rejected, the
+    bad-rows file is held (none of its rows in silver or gold), gold refreshes for the
+    rest; a later run does not bring it in; a rerun with a release loads it."""
+    bad = f"landing/sales/{files['bad_rows'][0].name}"
+    wrong = f"landing/sales/{files['wrong_header'][0].name}"
     [record] = twin.drop(files["bad_rows"] + files["wrong_header"])
     metrics = record["metrics"]
-    # The wrong header is a breach of the quality gate: a clear notice, no gold refresh.
     assert record["status"] == "FAILED" and record["error"] == "DataQualityBreach"
-    assert "RunDbt" not in record["path"]
+    assert "RunDbt" in record["path"]  # gold refreshed for what loaded
     [notice] = record["notifications"]
     assert notice["outcome"] == "DATA_QUALITY_BREACH"
     [rejected] = notice["rejected_files"]
     assert rejected["reason"] == "missing_columns"  # the 21-column export lacks Market
-    assert files["wrong_header"][0].name in rejected["uri"]
+    assert wrong in rejected["uri"]
+    [held] = notice["breached_files"]
+    assert held["action"] == "held" and bad in held["uri"] and held["ratio"] > 0.05
+    assert notice["held_file_count"] == 1 and "accept_quality_breach" in notice["how_to_rerun"]
     assert notice["objects"].count(f"s3://{RAW_BUCKET}/landing/sales/") == 2
-    assert record["name"] in notice["how_to_rerun"]
-    # Nothing of the rejected file reaches silver/sales; its lines are quarantined.
-    wrong = f"landing/sales/{files['wrong_header'][0].name}"
-    bad = f"landing/sales/{files['bad_rows'][0].name}"
-    sales_after = silver(twin.workspace, "sales")
-    assert not [r for r in sales_after if wrong in r["source_uri"]]
+    assert metrics["counts"]["held"] == 60 and conserved(metrics["counts"])
+    assert notice["counts"] == metrics["counts"]
+    # Nothing of the held file anywhere in silver; the rejected file's lines in quarantine.
+    assert not [r for r in silver(twin.workspace, "sales") if bad in r["source_uri"]]
     quarantine = silver(twin.workspace, "quarantine")
+    assert not [r for r in quarantine if bad in r["source_uri"]]
+    assert not [r for r in silver(twin.workspace, "sales") if wrong in r["source_uri"]]
     assert len([r for r in quarantine if wrong in r["source_uri"]]) == 20
-    # The bad rows: quarantined with reasons, the rest loaded, every line accounted for.
-    bad_quarantined = [r for r in quarantine if bad in r["source_uri"]]
-    bad_loaded = [r for r in sales_after if bad in r["source_uri"]]
+    assert metrics["counts"]["quarantined"] == 20
+
+    # A later run refreshes gold again: the held rows still do not reach it.
+    later = twin.rerun(first_drop["record"])
+    assert later["status"] == "SUCCEEDED", later
+    [(held_lines,)] = gold(twin.workspace, "select count(*) from fact_sales where row_id >= 5000")
+    assert held_lines == 0
+
+    # Released deliberately: loaded as it is, and the release is on record.
+    released = twin.rerun(record, accept_quality_breach="e2e-test")
+    quality = released["metrics"]["quality"]
+    assert quality["released"]["by"] == "e2e-test" and quality["released"]["at"]
+    assert [b["action"] for b in quality["breached_files"]] == ["released"]
+    # Still failed, for the still-rejected wrong header (policy stop), after gold.
+    assert released["error"] == "DataQualityBreach" and "RunDbt" in released["path"]
+    sales = silver(twin.workspace, "sales")
+    bad_loaded = [r for r in sales if bad in r["source_uri"]]
+    bad_quarantined = [r for r in silver(twin.workspace, "quarantine") if bad in r["source_uri"]]
     assert bad_quarantined and all(r["reason_codes"] for r in bad_quarantined)
     assert len(bad_loaded) + len(bad_quarantined) == 60
-    assert len(sales_after) == len(sales_before) + len(bad_loaded)
-    assert metrics["counts"]["quarantined"] == len(bad_quarantined) + 20
-    assert notice["counts"] == metrics["counts"] and conserved(metrics["counts"])
+    [(lines,)] = gold(twin.workspace, "select count(*) from fact_sales where row_id >= 5000")
+    assert lines == len(bad_loaded) > 0

@@ -90,7 +90,9 @@ def lake(tmp_path_factory):
 
 def _args(lake, run_id: str, files) -> dict:
     uris = ",".join(p.as_uri() for p in files)
-    return {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": uris}
+    # The loader's quarantine under test: nothing held by the per-object gate.
+    return {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": uris,
+            "quality_policy": "continue"}  # fmt: skip
 
 
 def _sales(spark, lake):
@@ -121,7 +123,7 @@ def test_counts_add_up_exactly(first_run):
     # read: 6 + 4 + 2 + 8 + 2 (rejected) = 22; valid distinct: rows 1-10 = 10
     assert counts == {
         "read": 22, "inserted": 10, "updated": 0, "unchanged": 0, "duplicates": 2,
-        "quarantined": 10,
+        "quarantined": 10, "blank": 0, "held": 0,
     }  # fmt: skip
     assert first_run[0]["quarantine_ratio"] == pytest.approx(10 / 22, abs=1e-6)
 
@@ -130,9 +132,15 @@ def test_metrics_record_has_the_contract_shape(first_run, lake):
     written = json.loads((lake / "runs" / "run-1" / "metrics.json").read_text())
     assert written == first_run[0]
     assert set(written) == {
-        "run_id", "job", "status", "counts", "quarantine_ratio", "rejected_files", "sources",
-        "delta_versions", "timings_seconds", "started_at", "finished_at",
+        "run_id", "job", "status", "counts", "quarantine_ratio", "quality", "rejected_files",
+        "sources", "delta_versions", "timings_seconds", "started_at", "finished_at",
     }  # fmt: skip
+    # bad.csv (8 of 8 quarantined) breaches; policy continue loads it and says so
+    [breach] = written["quality"]["breached_files"]
+    assert breach["uri"].endswith("/bad.csv") and breach["action"] == "loaded"
+    assert breach["records"] == breach["quarantined"] == 8
+    assert sum(breach["reasons"].values()) >= 8 and "bad.csv: 8 of 8 rows" in breach["detail"]
+    assert written["quality"]["policy"] == "continue" and written["quality"]["released"] is None
     assert written["status"] == "SUCCEEDED" and written["job"] == "batch_to_silver"
     assert set(written["timings_seconds"]) == {"read", "transform", "merge", "total"}
     assert written["delta_versions"] == {"silver/sales": 1, "silver/quarantine": 1}
@@ -228,7 +236,7 @@ def rerun(spark, lake, landing, first_run):
 def test_rerun_changes_nothing(first_run, rerun):
     assert rerun[0]["counts"] == {
         "read": 22, "inserted": 0, "updated": 0, "unchanged": 10, "duplicates": 2,
-        "quarantined": 10,
+        "quarantined": 10, "blank": 0, "held": 0,
     }  # fmt: skip
     assert rerun[1] == first_run[1]  # same silver and quarantine content, lineage included
 
@@ -264,6 +272,7 @@ def test_fault_between_read_and_commit_leaves_no_trace_and_retry_succeeds(
     metrics = silver_run.run(spark, batch_loader, _args(lake, "run-3", [update_file]))
     assert metrics["counts"] == {
         "read": 3, "inserted": 1, "updated": 1, "unchanged": 1, "duplicates": 0, "quarantined": 0,
+        "blank": 0, "held": 0,
     }  # fmt: skip
     changed = _sales(spark, lake).where("row_id = 3").first()
     assert changed.sales == Decimal("999.9900") and changed.run_id == "run-3"

@@ -32,7 +32,8 @@ def _batch_args(tmp_path, run_id: str) -> dict:
     # Row 2 twice (one duplicate) and one bad line: every count but `updated` is non-zero.
     source = write_csv(tmp_path / "orders.csv", [row(1), row(2), row(2), row(3, segment="Gold")])
     lake = tmp_path / "lake"
-    return {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": source.as_uri()}
+    return {"run_id": run_id, "lake_uri": lake.as_uri(), "source_uris": source.as_uri(),
+            "quality_policy": "continue"}  # fmt: skip
 
 
 def _no_record(args: dict) -> bool:
@@ -47,7 +48,7 @@ def test_a_merge_reported_one_row_short_fails_the_job(spark, tmp_path, monkeypat
     first = silver_run.run(spark, batch_loader, args)
     assert first["counts"] == {
         "read": 4, "inserted": 2, "updated": 0, "unchanged": 0, "duplicates": 1,
-        "quarantined": 1,
+        "quarantined": 1, "blank": 0, "held": 0,
     }  # fmt: skip
     real = delta_tables.held_back
     monkeypatch.setattr(delta_tables, "held_back", lambda *a, **k: real(*a, **k) - 1)

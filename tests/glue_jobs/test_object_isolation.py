@@ -84,7 +84,7 @@ def test_the_run_loads_the_other_objects_and_nothing_of_the_failed_one(
     good = write_csv(tmp_path / "good.csv", [row(1), row(2), row(3, sales="oops")])
     poison = write_csv(tmp_path / "poison.csv", [row(10), row(11), row(12, city=POISON)])
     lake = tmp_path / "lake"
-    args = {"run_id": "r1", "lake_uri": lake.as_uri(),
+    args = {"run_id": "r1", "lake_uri": lake.as_uri(), "quality_policy": "continue",
             "source_uris": f"{good.as_uri()},{poison.as_uri()}"}  # fmt: skip
     record = silver_run.run(spark, batch_loader, args)
     assert record["counts"]["read"] == 3 and record["counts"]["inserted"] == 2

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 
+from sales_lake.load_options import ARGUMENTS
+
+from cdk.orchestration import PIPELINE_DEFINITION
 from cdk.processing import SHARED_LIBRARY_PACKAGE, SILVER_JOB_SCRIPT
 from cdk.stack import PROJECT_ROOT
+from step_functions import asl
 
 
 def _job(synthesis):
@@ -39,6 +43,25 @@ def test_silver_writers_are_serialized_and_a_second_start_is_refused_not_queued(
 def test_the_job_installs_the_pyarrow_the_loaders_are_tested_with(synthesis):
     arguments = _job(synthesis)["DefaultArguments"]
     assert arguments["--additional-python-modules"] == f"pyarrow=={version('pyarrow')}"
+
+
+def test_every_ingest_option_reaches_the_job_under_the_name_it_parses(synthesis, cdk_context):
+    """The job's options (sales_lake.load_options.ARGUMENTS, their one owner) come from
+    the job's default arguments (set from context) or from the state machine per run;
+    every name either passes is one the job parses."""
+    defaults = {k[2:]: v for k, v in _job(synthesis)["DefaultArguments"].items()}
+    assert defaults["header_policy"] == cdk_context["header_policy"]
+    assert defaults["date_order"] == cdk_context["date_order"]
+    _, definition = asl.load_definition(PROJECT_ROOT / PIPELINE_DEFINITION)
+    states = definition["States"]
+    per_run = {
+        name.removeprefix("--").removesuffix(".$")
+        for state in ("GlueArgumentsFromManifest", "GlueArgumentsFromUris")
+        for name in states[state]["Parameters"]["glue_arguments"]
+    }
+    options = set(ARGUMENTS)
+    assert options <= (set(defaults) | per_run)
+    assert per_run & options == {"quality_policy", "max_quarantine_ratio", "accept_quality_breach"}
 
 
 def test_delta_is_enabled_with_its_sql_extension_and_catalog(synthesis):

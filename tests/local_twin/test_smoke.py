@@ -34,7 +34,7 @@ from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 
 STACK = "SalesPipeline-dev"
 GOOD_COUNTS = {"read": 6, "inserted": 5, "updated": 0, "unchanged": 0, "duplicates": 0,
-               "quarantined": 1}  # fmt: skip
+               "quarantined": 1, "blank": 0, "held": 0}  # fmt: skip
 
 
 # --- the deployed stack, played by the twin ----------------------------------------------------
@@ -234,9 +234,8 @@ def test_broken_conservation_fails_that_check(deployed_fresh, sample):
     checks, _ = deployed_fresh.smoke(sample)
     assert checks["execution succeeded"].status == "PASS"  # the state machine does not add up
     assert checks["conservation"].status == "FAIL"
-    assert "read 6 but inserted + updated + unchanged + duplicates + quarantined = 5" in (
-        checks["conservation"].detail
-    )
+    parts = "inserted + updated + unchanged + duplicates + quarantined + blank + held"
+    assert f"read 6 but {parts} = 5" in checks["conservation"].detail
     assert checks["rows quarantined"].status == "FAIL"
     assert "rules reject 1" in checks["rows quarantined"].detail
     assert smoke.exit_code(list(checks.values())) == 1

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import boto3
 import pytest
+from sales_lake import quality_gate
+from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import summary_of
 
 from local_twin.aws_hooks import GlueRunEnded
@@ -28,7 +30,7 @@ LOCK_KEY = {"pk": {"S": "gold-refresh"}}
 class Scenario:
     """What the injected Glue job and dbt task do in the current test."""
 
-    quarantine_ratio: float = 0.0
+    quarantine_ratio: float = 0.0  # of every object's rows; the job's gate judges it
     rejected_files: list = field(default_factory=list)
     sources: int = 1  # objects listed in the full record (the summary never lists them)
     glue_error: str | None = None
@@ -68,28 +70,47 @@ class Scenario:
         if self.glue_end_state:
             raise GlueRunEnded(self.glue_end_state, f"run ended {self.glue_end_state} by test")
         run_id = arguments["--run_id"]
-        record = self.record(run_id)
+        record = self.record(run_id, arguments)
         put_lake_object(workspace, f"runs/{run_id}/metrics.json", json.dumps(record))
         if self.write_summary:
             summary = record if self.summary_is_full_record else summary_of(record)
             put_lake_object(workspace, f"runs/{run_id}/summary.json", json.dumps(summary))
 
-    def record(self, run_id: str) -> dict:
-        """A full run metrics record (docs/contracts.md), `sources` objects long."""
-        read = 10 * self.sources
-        quarantined = round(read * self.quarantine_ratio)
+    def record(self, run_id: str, arguments: dict | None = None) -> dict:
+        """A full run metrics record (docs/contracts.md), `sources` objects long, with the
+        per-object gate decided by the job's own rules from the run's arguments."""
+        options = LoadOptions.from_args(
+            {name.removeprefix("--"): value for name, value in (arguments or {}).items()}
+        )
+        uris = [f"s3://{RAW_BUCKET}/landing/sales/part-{i:06d}.csv" for i in range(self.sources)]
+        rejected_rows = round(10 * self.quarantine_ratio)
+        summaries = {i: {"records": 10, "rejected": rejected_rows} for i in range(self.sources)}
+        breached = quality_gate.breaches(summaries, options)
+        held = len(quality_gate.held_sources(breached))
+        read, quarantined = 10 * self.sources, rejected_rows * (self.sources - held)
         return {
             "run_id": run_id,
             "job": "batch_to_silver",
             "status": "SUCCEEDED",
-            "counts": {"read": read, "inserted": read - quarantined, "updated": 0,
-                       "unchanged": 0, "duplicates": 0, "quarantined": quarantined},
+            "counts": {"read": read, "inserted": read - 10 * held - quarantined, "updated": 0,
+                       "unchanged": 0, "duplicates": 0, "quarantined": quarantined,
+                       "blank": 0, "held": 10 * held},
             "quarantine_ratio": self.quarantine_ratio,
+            "quality": {
+                "policy": options.quality_policy,
+                "max_quarantine_ratio": options.max_quarantine_ratio,
+                "released": options.accept_quality_breach,
+                "breached_files": [
+                    {"uri": uris[b.index], "action": b.action, "ratio": b.ratio,
+                     "detail": f"{uris[b.index]}: {b.action}"}
+                    for b in breached
+                ],
+            },
             "rejected_files": self.rejected_files,
             "sources": [
-                {"uri": f"s3://{RAW_BUCKET}/landing/sales/part-{i:06d}.csv", "version": "v1",
+                {"uri": uri, "version": "v1",
                  "rows_read": 10, "date_format": "dd/MM/yyyy", "encoding": "utf-8"}
-                for i in range(self.sources)
+                for uri in uris
             ],
             "delta_versions": {"silver/sales": 1},
         }  # fmt: skip

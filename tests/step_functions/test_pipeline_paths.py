@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 
 import boto3
 
@@ -16,8 +17,8 @@ def test_success_runs_glue_then_dbt_and_releases_the_lock(stop_twin):
     record = stop_twin.run()
     assert record["status"] == "SUCCEEDED"
     path = record["path"]
-    expected = ["RunGlueJob", "ReadRunMetrics", "QualityGate", "MarkGoldDirty", "TryTakeGoldLock"]
-    expected += ["ClearGoldDirty", "RunDbt", "CheckDbtExitCode", "ReleaseGoldLock"]
+    expected = ["RunGlueJob", "ReadRunMetrics", "MarkGoldDirty", "TryTakeGoldLock"]
+    expected += ["ClearGoldDirty", "RunDbt", "CheckDbtExitCode", "ReleaseGoldLock", "QualityGate"]
     assert [s for s in path if s in expected] == expected
     assert path[-1] == "PipelineSucceeded"
     assert record["notifications"] == []
@@ -27,6 +28,10 @@ def test_success_runs_glue_then_dbt_and_releases_the_lock(stop_twin):
     assert arguments["--run_id"] == record["run_id"]
     assert arguments["--lake_uri"] == f"s3://{LAKE_BUCKET}"
     assert arguments["--source_uris"].startswith(f"s3://{RAW_BUCKET}/")
+    # The job decides the gate per object (sales_lake.quality_gate) from these.
+    assert arguments["--quality_policy"] == "stop"
+    assert arguments["--max_quarantine_ratio"] == "0.05"
+    assert arguments["--accept_quality_breach"] == "none"
     [dbt] = stop_twin.scenario.dbt_calls
     assert dbt.environment["RUN_ID"] == record["run_id"]
     assert dbt.environment["LAKE_URI"] == f"s3://{LAKE_BUCKET}"
@@ -67,7 +72,7 @@ def test_dbt_failure_notifies_and_frees_the_lock(stop_twin):
     assert "ClassifyDbtFailure" in record["path"] and "CheckDbtExitCode" not in record["path"]
 
 
-def test_quality_breach_stops_before_gold(stop_twin):
+def test_a_rejected_file_under_stop_fails_the_execution_after_gold(stop_twin):
     rejected = [
         {
             "uri": "s3://sales-raw/landing/sales/x.csv",
@@ -78,22 +83,45 @@ def test_quality_breach_stops_before_gold(stop_twin):
     record = stop_twin.run(rejected_files=rejected)
     assert record["status"] == "FAILED"
     assert record["error"] == "DataQualityBreach"
-    assert record["path"][-4:] == [
+    assert record["path"][-5:] == [
+        "QualityGate",
         "BuildQualityNotice",
         "PublishQualityNotice",
         "ApplyBreachPolicy",
         "StoppedOnQualityBreach",
     ]
-    assert stop_twin.scenario.dbt_calls == []
+    # Nothing of a rejected file is in silver: gold refreshes for the rest of the run.
+    assert len(stop_twin.scenario.dbt_calls) == 1
     [notice] = record["notifications"]
     assert notice["outcome"] == "DATA_QUALITY_BREACH"
     assert notice["rejected_files"] == rejected
 
 
-def test_quarantine_ratio_over_threshold_is_a_breach(stop_twin):
-    assert stop_twin.run(quarantine_ratio=0.04)["status"] == "SUCCEEDED"  # threshold 0.05
+def test_an_object_over_the_threshold_is_held_and_fails_the_execution(stop_twin):
+    assert stop_twin.run(quarantine_ratio=0.0)["notifications"] == []  # threshold 0.05
     record = stop_twin.run(quarantine_ratio=0.2)
-    assert "BuildQualityNotice" in record["path"] and record["status"] == "FAILED"
+    assert record["status"] == "FAILED" and record["error"] == "DataQualityBreach"
+    assert "RunDbt" in record["path"]
+    [notice] = record["notifications"]
+    assert notice["held_file_count"] == 1
+    assert [entry["action"] for entry in notice["breached_files"]] == ["held"]
+    assert "accept_quality_breach" in notice["how_to_rerun"]
+
+
+def test_a_rerun_with_a_release_loads_the_held_object_and_succeeds(stop_twin):
+    stop_twin.use(quarantine_ratio=0.2)
+    name = f"release-{uuid.uuid4().hex[:8]}"
+    payload = {"run_id": name, "kind": "batch", "source_uris": f"s3://{RAW_BUCKET}/x.csv",
+               "accept_quality_breach": {"by": "alice"}}  # fmt: skip
+    [record] = stop_twin.twin.executions.wait(
+        [stop_twin.twin.executions.start(name, payload)], dropped_at=None
+    )
+    [(_, arguments)] = stop_twin.scenario.glue_calls
+    assert json.loads(arguments["--accept_quality_breach"]) == {"by": "alice"}
+    assert record["status"] == "SUCCEEDED" and record["path"][-1] == "PipelineSucceeded"
+    [notice] = record["notifications"]
+    assert notice["held_file_count"] == 0
+    assert [entry["action"] for entry in notice["breached_files"]] == ["released"]
 
 
 def test_concurrent_glue_run_is_retried_with_backoff(stop_twin):
@@ -153,7 +181,7 @@ def test_refreshes_never_overlap_and_the_last_commit_is_refreshed(stop_twin):
     [late] = stop_twin.twin.executions.wait([late_arn], dropped_at=None)
     stop_twin.scenario.dbt_gate.set()
     [first] = stop_twin.twin.executions.wait([holder], dropped_at=None)
-    assert late["status"] == "SUCCEEDED" and late["path"][-1] == "GoldRefreshDelegated"
+    assert late["status"] == "SUCCEEDED" and "GoldRefreshDelegated" in late["path"]
     assert "RunDbt" not in late["path"]
     assert first["status"] == "SUCCEEDED"
     assert first["path"].count("RunDbt") == 2  # refreshed again after the late commit

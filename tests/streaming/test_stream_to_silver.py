@@ -17,6 +17,7 @@ from unittest import mock
 
 import pytest
 from sales_lake import silver_run
+from sales_lake.run_metrics import ACCOUNTED
 from sales_lake.silver_run import parse_args
 from sales_lake.stream import loader as stream_loader
 
@@ -151,9 +152,7 @@ def runs(spark, tmp_path_factory):
 
 def _conserved(metrics: dict) -> bool:
     c = metrics["counts"]
-    return c["read"] == sum(
-        c[k] for k in ("inserted", "updated", "unchanged", "duplicates", "quarantined")
-    )
+    return c["read"] == sum(c[k] for k in ACCOUNTED)
 
 
 def test_first_run_counts_and_conservation(runs):
@@ -164,6 +163,8 @@ def test_first_run_counts_and_conservation(runs):
         "updated": 0,
         "unchanged": 0,
         "duplicates": 4,
+        "blank": 0,
+        "held": 0,
         "quarantined": 5,
     }
     assert _conserved(runs["m1"])

@@ -8,10 +8,12 @@ rerun changes nothing, so a failure anywhere is fixed by rerunning the same run 
 
 Each count is taken where its rows are decided, never as what is left over, so the
 frame's conservation check (read = inserted + updated + unchanged + duplicates +
-quarantined) can fail: `read` is the CSV parser's record count, `duplicates` the
-copies of a row_id the de-duplication drops, `unchanged` the matched rows the MERGE
-guard holds back, `inserted`/`updated` what the MERGE commit reports, and
-`quarantined` the records the quarantine write took in.
+quarantined + blank + held) can fail: `read` is the CSV parser's record and blank-row
+count, `blank` its blank rows, `held` the records of objects the per-object quality
+gate keeps out (`sales_lake.quality_gate`, decided from the file summaries before any
+write), `duplicates` the copies of a row_id the de-duplication drops, `unchanged` the
+matched rows the MERGE guard holds back, `inserted`/`updated` what the MERGE commit
+reports, and `quarantined` the records the quarantine write took in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from sales_lake import delta_tables
+from sales_lake import delta_tables, quality_gate
 from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
 from sales_lake.batch.bronze_reader import dropped_sources, read_bronze
@@ -67,10 +69,17 @@ def _write(
         file_rows = conformed.where(F.col("row_kind") == "file")
         file_rows = file_rows.select("source_index", "file_summary").collect()
         summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows}
-        dropped = sorted(dropped_sources(summaries))
+        breached = quality_gate.breaches(summaries, options)
+        if breached:
+            reasons = _reasons(conformed, [b.index for b in breached])
+            metrics.quality["breached_files"] = [
+                _breach_entry(b, sources, reasons.get(b.index, {}), options.max_quarantine_ratio)
+                for b in breached
+            ]
+        kept_out = sorted(dropped_sources(summaries) | quality_gate.held_sources(breached))
         is_record = F.col("row_kind") == "record"
-        if dropped:
-            is_record = is_record & ~F.col("source_index").isin(dropped)
+        if kept_out:
+            is_record = is_record & ~F.col("source_index").isin(kept_out)
         valid = is_record & is_valid()
         totals = conformed.agg(
             F.count(F.when(is_record & ~is_valid(), 1)).alias("rejected"),
@@ -104,8 +113,11 @@ def _write(
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:
         conformed.unpersist()
+    held = quality_gate.held_sources(breached)
     metrics.counts.update(
-        read=sum(summary.get("records", 0) for summary in summaries.values()),
+        read=sum(s.get("records", 0) + s.get("blank", 0) for s in summaries.values()),
+        blank=sum(s.get("blank", 0) for s in summaries.values()),
+        held=sum(summaries[i].get("records", 0) for i in held),
         inserted=merged.inserted,
         updated=merged.updated,
         unchanged=unchanged,
@@ -113,6 +125,47 @@ def _write(
         quarantined=quarantined,
     )
     return summaries
+
+
+def _reasons(conformed, indexes: list[int]) -> dict[int, dict[str, int]]:
+    """Reason code -> rows, per breaching object (one pass over the cache, their rows)."""
+    failing = conformed.where(
+        (F.col("row_kind") == "record") & ~is_valid() & F.col("source_index").isin(indexes)
+    )
+    counted = (
+        failing.select("source_index", F.explode("reason_codes").alias("code"))
+        .groupBy("source_index", "code")
+        .count()
+        .collect()
+    )
+    found: dict[int, dict[str, int]] = {}
+    for r in sorted(counted, key=lambda r: (r.source_index, -r["count"], r.code)):
+        found.setdefault(r.source_index, {})[r.code] = r["count"]
+    return found
+
+
+def _breach_entry(
+    breach: quality_gate.Breach, sources: list[Source], reasons: dict, threshold: float
+) -> dict:
+    """One breaching object in the record: counts, top reasons and a one-line message."""
+    uri = next(s.uri for s in sources if s.index == breach.index)
+    top = ", ".join(f"{code} ×{n}" for code, n in list(reasons.items())[:3])
+    what = {
+        quality_gate.HELD: "held: none of its rows were loaded; fix the file and upload "
+        "it again, or rerun the execution with accept_quality_breach to load it as it is",
+        quality_gate.RELEASED: "released by accept_quality_breach: loaded as it is",
+        quality_gate.LOADED: "loaded (quality policy continue)",
+    }[breach.action]
+    return {
+        "uri": uri,
+        "records": breach.records,
+        "quarantined": breach.quarantined,
+        "ratio": round(breach.ratio, 6),
+        "action": breach.action,
+        "reasons": reasons,
+        "detail": f"{uri}: {breach.quarantined} of {breach.records} rows failed a rule "
+        f"({top}): ratio {breach.ratio:.4g} is over the threshold {threshold:g}; {what}",
+    }
 
 
 def _source_entry(source: Source, summary: dict) -> dict:

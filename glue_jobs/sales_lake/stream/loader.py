@@ -8,7 +8,8 @@ resolves the sources and writes the run record. What it guarantees (docs/contrac
   this run and against silver, so late files never roll a row back;
 - cancellations set is_deleted=true (soft delete: the row stays, gold filters it);
 - malformed lines go to silver/quarantine with reason codes, none are lost;
-- rows read = inserted + updated + unchanged + duplicates + quarantined, where
+- rows read = inserted + updated + unchanged + duplicates + quarantined (blank and
+  held stay 0: blank lines are not events, and the gate holds files, not events), where
   duplicates are repeated event ids and older events of a row within the run (as the
   batch loader counts older copies of a row), and unchanged are events silver already
   holds or has newer than (`event_outcomes` in the metrics has the detail).
