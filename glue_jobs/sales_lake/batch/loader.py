@@ -65,10 +65,18 @@ def _write(
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
     conformed = read_bronze(spark, sources, options).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        # The summaries first: they say which objects' rows must not load at all.
-        file_rows = conformed.where(F.col("row_kind") == "file")
-        file_rows = file_rows.select("source_index", "file_summary").collect()
-        summaries = {r.source_index: json.loads(r.file_summary) for r in file_rows}
+        # One pass over the parsed rows gives the totals and every object's summary; the
+        # summaries say which objects' rows must not load at all (unreadable, held), and
+        # only then, rarely, the totals are taken again without those objects.
+        is_record = F.col("row_kind") == "record"
+        is_file = F.col("row_kind") == "file"
+        first = conformed.agg(
+            *_totals(is_record),
+            F.collect_list(F.when(is_file, F.struct("source_index", "file_summary"))).alias(
+                "files"
+            ),
+        ).first()
+        summaries = {f.source_index: json.loads(f.file_summary) for f in first["files"]}
         breached = quality_gate.breaches(summaries, options)
         if breached:
             reasons = _reasons(conformed, [b.index for b in breached])
@@ -77,17 +85,10 @@ def _write(
                 for b in breached
             ]
         kept_out = sorted(dropped_sources(summaries) | quality_gate.held_sources(breached))
-        is_record = F.col("row_kind") == "record"
+        totals = first
         if kept_out:
             is_record = is_record & ~F.col("source_index").isin(kept_out)
-        valid = is_record & is_valid()
-        totals = conformed.agg(
-            F.count(F.when(is_record & ~is_valid(), 1)).alias("rejected"),
-            F.count(F.when(valid, 1)).alias("valid"),
-            silver_frames.duplicates(F.when(valid, F.col("row_id"))).alias("duplicates"),
-            F.min(F.when(valid, F.col("row_id"))).alias("min_row_id"),
-            F.max(F.when(valid, F.col("row_id"))).alias("max_row_id"),
-        ).first()
+            totals = conformed.agg(*_totals(is_record)).first()
         metrics.timings_seconds["read"] = time.monotonic() - clock
         clock = time.monotonic()
         records = conformed.where(is_record)
@@ -125,6 +126,18 @@ def _write(
         quarantined=quarantined,
     )
     return summaries
+
+
+def _totals(is_record) -> list:
+    """What the MERGE plan needs of the records `is_record` selects."""
+    valid = is_record & is_valid()
+    return [
+        F.count(F.when(is_record & ~is_valid(), 1)).alias("rejected"),
+        F.count(F.when(valid, 1)).alias("valid"),
+        silver_frames.duplicates(F.when(valid, F.col("row_id"))).alias("duplicates"),
+        F.min(F.when(valid, F.col("row_id"))).alias("min_row_id"),
+        F.max(F.when(valid, F.col("row_id"))).alias("max_row_id"),
+    ]
 
 
 def _reasons(conformed, indexes: list[int]) -> dict[int, dict[str, int]]:
