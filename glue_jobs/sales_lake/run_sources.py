@@ -26,6 +26,12 @@ class Source:
     version: str | None = None  # S3 version id, else ETag (manifest, else the object's own)
     size: int = 0  # bytes; zero-byte objects are reported, not read
     modified: datetime | None = None  # when the object was written: a batch row's as-of time
+    # The date order the object declares in its S3 metadata (`date-order`), if any.
+    date_order: str | None = None
+
+
+# `aws s3 cp f.csv s3://…/landing/sales/ --metadata date-order=dmy` (docs/ingest.md)
+DATE_ORDER_METADATA = "date-order"
 
 
 class ManifestError(ValueError):
@@ -86,5 +92,8 @@ def resolve_sources(
                 }
             )
             continue
-        sources.append(Source(len(sources), uri, version or info.version, info.size, info.modified))
+        sources.append(
+            Source(len(sources), uri, version or info.version, info.size, info.modified,
+                   info.metadata.get(DATE_ORDER_METADATA))
+        )  # fmt: skip
     return sources, missing

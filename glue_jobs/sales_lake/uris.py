@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -106,6 +106,8 @@ class ObjectInfo:
     version: str | None = None  # S3 version id, else its ETag; locally none
     size: int = 0
     modified: datetime | None = None  # S3 LastModified / file mtime (UTC)
+    # User metadata (`x-amz-meta-<name>`, names lower-case); a local file has none.
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def object_info(uri: str) -> ObjectInfo:
@@ -122,8 +124,9 @@ def object_info(uri: str) -> ObjectInfo:
         version = head.get("VersionId")
         if version in (None, "null"):
             version = (head.get("ETag") or "").strip('"') or None
+        metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
         return ObjectInfo(
-            True, version, int(head.get("ContentLength", 0)), head.get("LastModified")
+            True, version, int(head.get("ContentLength", 0)), head.get("LastModified"), metadata
         )
     path = local_path(uri)
     if not path.is_file():

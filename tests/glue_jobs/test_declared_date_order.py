@@ -50,3 +50,35 @@ def test_a_file_that_tells_keeps_its_own_order_whatever_is_declared():
 )
 def test_the_key_prefix_declares_the_order_of_its_objects(uri, expected):
     assert declared_date_order(uri, "auto") == expected
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [("DMY", "dmy"), (" mdy ", "mdy"), ("sideways", "mdy"), (None, "mdy")],
+)
+def test_object_metadata_declares_before_the_key(metadata, expected):
+    assert declared_date_order("s3://raw/landing/sales/date_order=mdy/a.csv", "auto", metadata) == (
+        expected
+    )
+
+
+def test_the_job_reads_the_declaration_from_the_objects_metadata(monkeypatch):
+    """What `aws s3 cp … --metadata date-order=dmy` leaves on the object, as S3 answers
+    HEAD (moto), reaches the source the parser gets."""
+    import boto3
+    from moto import mock_aws
+    from sales_lake import uris
+    from sales_lake.run_sources import resolve_sources
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="raw")
+        s3.put_object(
+            Bucket="raw", Key="landing/sales/a.csv", Body=b"x", Metadata={"date-order": "dmy"}
+        )
+        s3.put_object(Bucket="raw", Key="landing/sales/b.csv", Body=b"x")
+        monkeypatch.setattr(uris, "_s3", lambda: s3)
+        args = {"source_uris": "s3://raw/landing/sales/a.csv,s3://raw/landing/sales/b.csv"}
+        sources, missing = resolve_sources(args, "batch", "upload it again")
+    assert missing == [] and [s.date_order for s in sources] == ["dmy", None]

@@ -65,9 +65,12 @@ BATCH_ROWS = 65_536
 _DATE_ORDER_SEGMENT = re.compile(r"(?:^|/)date_order=([a-z]+)(?:/|$)", re.IGNORECASE)
 
 
-def declared_date_order(uri: str, default: str) -> str:
-    """The date order an object declares by its key (`.../date_order=dmy/...`), else
-    the run's (`--date_order`)."""
+def declared_date_order(uri: str, default: str, metadata: str | None = None) -> str:
+    """The date order an object declares: its S3 metadata (`date-order: dmy`), else a
+    key segment (`.../date_order=dmy/...`), else the run's (`--date_order`). Values that
+    are no date order are ignored."""
+    if metadata and metadata.strip().lower() in DATE_ORDERS:
+        return metadata.strip().lower()
     found = _DATE_ORDER_SEGMENT.search(uri)
     if found and found.group(1).lower() in DATE_ORDERS:
         return found.group(1).lower()
@@ -149,7 +152,7 @@ def parsed_batches(
     options = options or LoadOptions()
     try:
         parsed = parse_file(content, options.header_policy)
-        date_order = declared_date_order(source.uri, options.date_order)
+        date_order = declared_date_order(source.uri, options.date_order, source.date_order)
         yield from record_batches(source.index, parsed, date_order)
     except MemoryError:
         raise
