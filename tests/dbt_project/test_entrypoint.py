@@ -7,15 +7,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from tests.dbt_project.gold_helpers import ENTRYPOINT, gold_snapshot, run_dbt_task
-from tests.dbt_project.silver_feed import GlueSilverFeed
+from tests.dbt_project.gold_helpers import ENTRYPOINT, run_dbt_task
 
 
 def load_entrypoint():
@@ -94,42 +92,3 @@ def test_a_failed_build_exits_non_zero_naming_the_node(dbt_env):
     assert "dbt task FAILED: model.sales_gold.stg_silver__" in result.stderr
     shipped = Path(dbt_env["LAKE_PATH"]) / "runs" / "broken-1" / "dbt" / "run_results.json"
     assert shipped.exists(), "artifacts of a failed run are shipped too"
-
-
-# The autumn change in Los Angeles: 01:30 PDT, then 40 minutes later 01:10 PST.
-BEFORE_FALL_BACK = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
-AFTER_FALL_BACK = datetime(2026, 11, 1, 9, 10, tzinfo=UTC)
-
-
-def _stamp(spark, lake: Path, run_id: str, moment: datetime) -> None:
-    """Give one silver run's rows another run start time (ingested_at)."""
-    from delta.tables import DeltaTable
-    from pyspark.sql import functions as F
-
-    table = DeltaTable.forPath(spark, f"{lake.as_uri()}/silver/sales")
-    table.update(F.col("run_id") == run_id, {"ingested_at": F.lit(moment)})
-
-
-@pytest.mark.spark
-def test_watermarks_hold_when_the_clock_falls_back(spark, tmp_path):
-    """Two silver runs stamped 01:30 PDT and 01:10 PST (later, though its wall clock is
-    earlier), built in America/Los_Angeles: the second run's rows are staged all the
-    same (assert_staging_mirrors_silver passes) and gold equals a full refresh."""
-    lake = tmp_path / "s3" / "lake-bucket"
-    env = {
-        "DBT_TARGET": "local", "LAKE_URI": lake.as_uri(), "TZ": "America/Los_Angeles",
-        "DUCKDB_PATH": str(tmp_path / "gold.duckdb"), "DBT_TARGET_PATH": str(tmp_path / "t"),
-    }  # fmt: skip
-    feed = GlueSilverFeed(spark, lake, tmp_path / "inputs", rows=300, seed=7)
-    feed.load_batch([0], "dst-r1")
-    _stamp(spark, lake, "dst-r1", BEFORE_FALL_BACK)
-    first = run_dbt_task({**env, "RUN_ID": "dst-g1"})
-    assert first.returncode == 0, first.stdout[-3000:]
-    feed.load_batch([1], "dst-r2")
-    _stamp(spark, lake, "dst-r2", AFTER_FALL_BACK)
-    second = run_dbt_task({**env, "RUN_ID": "dst-g2"})
-    assert second.returncode == 0, f"the later run was missed:\n{second.stdout[-3000:]}"
-    incremental = gold_snapshot(Path(env["DUCKDB_PATH"]))
-    full = run_dbt_task({**env, "RUN_ID": "dst-g3"}, "--full-refresh")
-    assert full.returncode == 0, full.stdout[-3000:]
-    assert incremental == gold_snapshot(Path(env["DUCKDB_PATH"]))

@@ -10,6 +10,12 @@ One story, built once for the module (dbt runs cost seconds each):
                                    -> g5 incremental
                                       g6  --full-refresh
 
+The builds run in America/Los_Angeles time, and r1 and r2 are stamped (`ingested_at`)
+01:30 PDT and 01:10 PST on the night the clock falls back: r2 is 40 minutes later, though
+its wall clock is earlier. g2 equal to g4 says the watermark compares instants, so a
+daylight-saving change never hides a run (issue 12; Snowflake's default session zone
+observes it).
+
 The SCD2 version models (int_*_versions) are incremental per natural key: each build's
 versions are kept with the dbt invocation that derived them, so the tests can see which
 keys a build re-derived and which it left alone.
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,16 +83,23 @@ class Story:
         self.invocations[run_id] = json.loads(run_results.read_text())["metadata"]["invocation_id"]
 
 
+# The autumn change in Los Angeles: 01:30 PDT, then 40 minutes later 01:10 PST.
+BEFORE_FALL_BACK = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+AFTER_FALL_BACK = datetime(2026, 11, 1, 9, 10, tzinfo=UTC)
+
+
 @pytest.fixture(scope="module")
 def story(request, dbt_env, tmp_path_factory) -> Story:
-    story = Story(dict(dbt_env))
+    story = Story({**dbt_env, "TZ": "America/Los_Angeles"})
     work = tmp_path_factory.mktemp("inputs")
     feed = GlueSilverFeed(request.getfixturevalue("spark"), story.lake, work, rows=ROWS, seed=SEED)
 
     timed(story, "r1", feed.load_batch, [0, 2], "r1")
+    feed.restamp("r1", BEFORE_FALL_BACK)
     story.silver["r1"] = silver_rows(story.lake)
     story.build("g1")
     timed(story, "r2", feed.load_batch, [1], "r2")
+    feed.restamp("r2", AFTER_FALL_BACK)
     story.silver["r2"] = silver_rows(story.lake)
     story.build("g2")
     story.build("g3")

@@ -57,3 +57,32 @@ def test_fresh_workspace_refuses_to_wipe_an_unrelated_folder(tmp_path):
     with pytest.raises(SystemExit, match="refusing to wipe"):
         Workspace.at(tmp_path, fresh=True)
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_rerun_can_release_held_objects_and_passes_the_ingest_options(tmp_path, monkeypatch):
+    from local_twin.commands import rerun
+
+    seen = {}
+
+    class FakeTwin:
+        def __init__(self, workspace, **settings):
+            seen["settings"] = settings
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def rerun(self, original, accept_quality_breach=None):
+            seen["rerun"] = (original["name"], accept_quality_breach)
+            return record(f"{original['name']}-rerun1", "SUCCEEDED")
+
+    monkeypatch.setattr(rerun, "Twin", FakeTwin)
+    workspace = Workspace.at(tmp_path / "ws")
+    workspace.save_execution(record("batch-a-1", "FAILED"))
+    argv = ["rerun", "batch-a-1", "--accept-quality-breach", "alice", "--date-order", "dmy"]
+    assert twin([*argv, "--workspace", str(workspace.root)]) == 0
+    assert seen["rerun"] == ("batch-a-1", "alice")
+    assert seen["settings"]["date_order"] == "dmy"
+    assert seen["settings"]["header_policy"] == "rescue"
