@@ -165,7 +165,7 @@ POLICIES = st.sampled_from(HEADER_POLICIES)
 # ---------------------------------------------------------------- a. never raises
 
 
-@_settings(150)
+@_settings(80)
 @given(content=ANY_BYTES, policy=POLICIES)
 def test_the_parser_never_raises_and_ends_every_object_with_one_file_row(content, policy):
     records, summary = read(content, policy)  # asserts the shape and that no net was needed
@@ -175,7 +175,7 @@ def test_the_parser_never_raises_and_ends_every_object_with_one_file_row(content
 # ---------------------------------------------------------------- b. accounting
 
 
-@_settings(150)
+@_settings(80)
 @given(content=csv_bytes(), policy=POLICIES)
 def test_the_file_summary_accounts_for_every_record_row(content, policy):
     records, summary = read(content, policy)
@@ -300,7 +300,7 @@ def _encoded(lines: list[str], endings: list[str], final_newline: bool = True) -
     return text.encode("utf-8")
 
 
-@_settings(60)
+@_settings(40)
 @given(rows=valid_rows(), ending=st.sampled_from(ENDINGS))
 def test_a_valid_file_round_trips_exactly(rows, ending):
     lines = [HEADER, *(line for _, line in rows)]
@@ -318,7 +318,7 @@ def test_a_valid_file_round_trips_exactly(rows, ending):
 # ---------------------------------------------------------------- d. line endings
 
 
-@_settings(30)
+@_settings(20)
 @given(
     rows=valid_rows(),
     bad=st.lists(st.sampled_from(["sales=oops", "quantity=-1", "discount=2"]), max_size=2),
