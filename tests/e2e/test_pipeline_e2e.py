@@ -138,6 +138,9 @@ def test_a_held_file_stays_out_of_gold_until_released(twin, files, first_drop):
     assert notice["held_file_count"] == 1 and "accept_quality_breach" in notice["how_to_rerun"]
     assert notice["objects"].count(f"s3://{RAW_BUCKET}/landing/sales/") == 2
     assert metrics["counts"]["held"] == 60 and conserved(metrics["counts"])
+    outcomes = {s["uri"].rsplit("/", 1)[-1]: s["outcome"] for s in metrics["sources"]}
+    expected = {files["bad_rows"][0].name: "held", files["wrong_header"][0].name: "rejected"}
+    assert outcomes == expected
     assert notice["counts"] == metrics["counts"]
     # Nothing of the held file anywhere in silver; the rejected file's lines in quarantine.
     assert not [r for r in silver(twin.workspace, "sales") if bad in r["source_uri"]]

@@ -212,11 +212,16 @@ def load(
     options = options or LoadOptions()
     summaries = _write(spark, readable, paths, metrics, options) if readable else {}
     empty = parse_file(b"").summary
+    breached = metrics.quality.get("breached_files") or []
+    held = {entry["uri"] for entry in breached if entry["action"] == quality_gate.HELD}
     for source in sources:
         summary = summaries.get(source.index, {})
         if not source.size:
             summary = {"outcome": empty.outcome, "notes": empty.notes}
-        metrics.sources.append(_source_entry(source, summary))
+        entry = _source_entry(source, summary)
+        if source.uri in held:
+            entry["outcome"] = quality_gate.HELD  # parsed, none of it written
+        metrics.sources.append(entry)
         if summary.get("outcome") == "rejected":
             metrics.rejected_files.append(
                 {
