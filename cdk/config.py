@@ -27,7 +27,6 @@ RECREATABLE_REMOVAL_POLICY = RemovalPolicy.DESTROY
 
 # G.025X is for streaming jobs only, so it is not offered for the batch job.
 GLUE_WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
-QUALITY_BREACH_ACTIONS = QUALITY_POLICIES  # the job's own choices (sales_lake.load_options)
 
 # CloudWatch Logs accepts only these retention periods (days -> CDK enum).
 LOG_RETENTION_CHOICES = {
@@ -145,7 +144,7 @@ class PipelineConfig:
                 ),
             ),
             quality_threshold=reader.number("quality_threshold", minimum=0.0, maximum=1.0),
-            on_quality_breach=reader.choice("on_quality_breach", QUALITY_BREACH_ACTIONS),
+            on_quality_breach=reader.choice("on_quality_breach", QUALITY_POLICIES),
             header_policy=reader.choice("header_policy", HEADER_POLICIES),
             date_order=reader.choice("date_order", DATE_ORDERS),
             glue_worker_type=reader.choice("glue_worker_type", GLUE_WORKER_TYPES),

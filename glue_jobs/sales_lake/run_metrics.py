@@ -19,6 +19,7 @@ from sales_lake import uris
 from sales_lake.lake_layout import RUN_METRICS_FILE as METRICS_FILE
 from sales_lake.lake_layout import RUN_SUMMARY_FILE as SUMMARY_FILE
 from sales_lake.lake_layout import run_key
+from sales_lake.quality_gate import HELD
 
 # `read` is every row parsed; each other count takes a share of it (conservation):
 # `blank` rows (every field empty) are skipped, `held` rows belong to objects the
@@ -122,7 +123,7 @@ def _quality_summary(quality: dict) -> dict:
         "max_quarantine_ratio": quality.get("max_quarantine_ratio"),
         "released": quality.get("released"),
         "breached_file_count": len(breached),
-        "held_file_count": sum(1 for entry in breached if entry.get("action") == "held"),
+        "held_file_count": sum(1 for entry in breached if entry.get("action") == HELD),
         "breached_files": [
             {key: _cut(entry.get(key)) for key in ("uri", "action", "ratio", "detail")}
             for entry in breached[:SUMMARY_REJECTED_FILES]

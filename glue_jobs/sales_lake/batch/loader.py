@@ -80,11 +80,16 @@ def _write(
         breached = quality_gate.breaches(summaries, options)
         if breached:
             reasons = _reasons(conformed, [b.index for b in breached])
+            uri_of = {s.index: s.uri for s in sources}
             metrics.quality["breached_files"] = [
-                _breach_entry(b, sources, reasons.get(b.index, {}), options.max_quarantine_ratio)
+                _breach_entry(b, uri_of[b.index], reasons.get(b.index, {}),
+                              options.max_quarantine_ratio)
                 for b in breached
-            ]
-        kept_out = sorted(dropped_sources(summaries) | quality_gate.held_sources(breached))
+            ]  # fmt: skip
+        held = quality_gate.held_sources(breached)
+        for index in held:
+            summaries[index]["outcome"] = quality_gate.HELD  # parsed, none of it written
+        kept_out = sorted(dropped_sources(summaries) | held)
         totals = first
         if kept_out:
             is_record = is_record & ~F.col("source_index").isin(kept_out)
@@ -114,7 +119,6 @@ def _write(
         metrics.timings_seconds["merge"] = time.monotonic() - clock
     finally:
         conformed.unpersist()
-    held = quality_gate.held_sources(breached)
     metrics.counts.update(
         read=sum(s.get("records", 0) + s.get("blank", 0) for s in summaries.values()),
         blank=sum(s.get("blank", 0) for s in summaries.values()),
@@ -157,11 +161,8 @@ def _reasons(conformed, indexes: list[int]) -> dict[int, dict[str, int]]:
     return found
 
 
-def _breach_entry(
-    breach: quality_gate.Breach, sources: list[Source], reasons: dict, threshold: float
-) -> dict:
+def _breach_entry(breach: quality_gate.Breach, uri: str, reasons: dict, threshold: float) -> dict:
     """One breaching object in the record: counts, top reasons and a one-line message."""
-    uri = next(s.uri for s in sources if s.index == breach.index)
     top = ", ".join(f"{code} ×{n}" for code, n in list(reasons.items())[:3])
     what = {
         quality_gate.HELD: "held: none of its rows were loaded; fix the file and upload "
@@ -212,16 +213,11 @@ def load(
     options = options or LoadOptions()
     summaries = _write(spark, readable, paths, metrics, options) if readable else {}
     empty = parse_file(b"").summary
-    breached = metrics.quality.get("breached_files") or []
-    held = {entry["uri"] for entry in breached if entry["action"] == quality_gate.HELD}
     for source in sources:
         summary = summaries.get(source.index, {})
         if not source.size:
             summary = {"outcome": empty.outcome, "notes": empty.notes}
-        entry = _source_entry(source, summary)
-        if source.uri in held:
-            entry["outcome"] = quality_gate.HELD  # parsed, none of it written
-        metrics.sources.append(entry)
+        metrics.sources.append(_source_entry(source, summary))
         if summary.get("outcome") == "rejected":
             metrics.rejected_files.append(
                 {
