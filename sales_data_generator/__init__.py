@@ -7,8 +7,12 @@
 Why it exists: every other part (silver job, dbt, orchestration, benchmarks) needs input
 that looks like the real exports, including their problems, with the answer key next to
 it (`faults.jsonl`: which physical line holds which fault; `changes.jsonl`: which customer
-moved and which product was renamed, from which date). The contract is in
-docs/contracts.md ("Sample data"); the committed demo sample is data/sample/.
+changed segment and which product was renamed, from which date, and the undated shapes:
+shared product IDs, cities under two labels, lines without geography). By default the data
+has a real export's shapes (customers ship to many places, product IDs shared by several
+names, a few cities labelled twice, a few lines without geography); `simple=True` gives
+the earlier, simpler data (one address per customer, which may move once). The contract
+is in docs/contracts.md ("Sample data"); the committed demo sample is data/sample/.
 
 Modules: `reference` (places, catalog), `entities` (customer/product pools and their
 changes over time), `orders` (the clean row stream), `formatting` (dates, headers, CSV),

@@ -51,8 +51,12 @@ class GenerationReport:
     rows_written: int = 0  # data lines, duplicates included (what a reader counts as read)
     faults: Counter = field(default_factory=Counter)  # injected faults per kind
     next_row_id: int = 1  # first_row_id for a follow-up batch
-    customer_moves: int = 0  # moves with rows on both sides of the change date
+    customer_moves: int = 0  # moves with rows on both sides of the change date (simple)
+    segment_changes: int = 0  # segment changes with rows on both sides of the change date
     product_renames: int = 0  # renames with rows on both sides of the change date
+    shared_product_ids: int = 0  # product IDs with rows under two names or more
+    dual_label_cities: int = 0  # cities with orders under both of their labels
+    rows_missing_geography: int = 0  # lines with blank city, state, country, postal code
     bytes_written: int = 0
     seconds: float = 0.0
     sidecar_prefix: str = ""  # "<name>." when the file was given an exact name
@@ -217,6 +221,7 @@ def write_dataset(
     first_row_id: int = 1,
     crlf: bool = False,
     fine_money: bool = False,
+    simple: bool = False,
     prefix: str = "sales",
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -233,7 +238,15 @@ def write_dataset(
     header: global (24 columns) | sample-superstore (21 columns, a file to reject).
     faults: {kind: share of rows}, kinds in FAULT_KINDS, at most one fault per row;
       each is listed in faults.jsonl with its physical line.
-    changes: customers move and products are renamed mid-period (listed in changes.jsonl).
+    changes: dated changes mid-period, listed in changes.jsonl: ~5% of customers change
+      segment once and ~5% of products are renamed once (simple: ~10% of customers move).
+    simple: the earlier shapes. By default (simple=False), as in a real export, each order
+      ships to one of its customer's 3-20 ship-to places over 1-3 markets; ~4% of product
+      IDs are shared by 2-4 names at the same time (each line picks one); ~1.5% of cities
+      carry two (market, region) labels (each order picks one); ~0.5% of orders have blank
+      city/state/country/postal code. These shapes stay on with changes=False and are
+      listed in changes.jsonl too. simple=True: one address per customer (with changes, a
+      move), one name per product ID, one label per city, no blank geography.
     name: an exact name for a single file (e.g. "sales_with_bad_rows.csv"); its sidecars
       are then "<stem>.faults.jsonl" / "<stem>.changes.jsonl", so named files share a folder.
     progress: called with the rows done every 50,000 rows.
@@ -252,7 +265,7 @@ def write_dataset(
         sidecar_prefix=name.removesuffix(output.suffix) + "." if name else "",
     )
     stream = OrderStream(
-        OrderSettings(rows, seed, start_date, days, changes, first_row_id, fine_money)
+        OrderSettings(rows, seed, start_date, days, changes, first_row_id, fine_money, simple)
     )
     log = FaultLog(report.faults_path)
     try:
@@ -267,7 +280,11 @@ def write_dataset(
     report.faults = log.counts
     report.rows_written = rows
     report.next_row_id = stream.next_row_id
-    report.customer_moves, report.product_renames = write_changes(report.changes_path, stream)
+    visible = write_changes(report.changes_path, stream)
+    report.customer_moves, report.segment_changes = visible["move"], visible["segment"]
+    report.product_renames, report.shared_product_ids = visible["rename"], visible["shared"]
+    report.dual_label_cities = visible["dual_label"]
+    report.rows_missing_geography = stream.missing_geography["rows"]
     report.seconds = time.perf_counter() - started
     if progress is not None:
         progress(rows)

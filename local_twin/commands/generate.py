@@ -62,7 +62,7 @@ def run(args) -> int:
             date_format=args.date_format, gzip=args.gzip, faults=args.faults,
             encoding=args.encoding, header=args.header, changes=not args.no_changes,
             start_date=args.start_date, days=args.days, first_row_id=args.first_row_id,
-            crlf=args.crlf, fine_money=args.fine_money, name=args.name,
+            crlf=args.crlf, fine_money=args.fine_money, simple=args.simple, name=args.name,
             progress=_Progress(args.rows) if args.rows >= 200_000 else None,
         )  # fmt: skip
     except ValueError as exc:
@@ -76,8 +76,17 @@ def run(args) -> int:
         print(f"        ... and {len(report.files) - 5} more")
     faults = ", ".join(f"{kind}={count}" for kind, count in sorted(report.faults.items()))
     print(f"faults: {sum(report.faults.values())} ({faults or 'none'}), see {report.faults_path}")
-    print(f"changes: {report.customer_moves} customer moves, {report.product_renames} product "
-          f"renames, see {report.changes_path}")  # fmt: skip
+    moves = f"{report.customer_moves} customer moves, " if args.simple else ""
+    print(
+        f"changes: {moves}{report.segment_changes} segment changes, "
+        f"{report.product_renames} product renames, see {report.changes_path}"
+    )
+    if not args.simple:
+        print(
+            f"shapes: {report.shared_product_ids} shared product IDs, "
+            f"{report.dual_label_cities} cities under two labels, "
+            f"{report.rows_missing_geography} rows without geography"
+        )
     print(f"speed:  {report.rows_per_second:,.0f} rows/s ({report.seconds:.2f} s)")
     return 0
 
@@ -115,7 +124,15 @@ def register(subparsers) -> None:
         help=f"KIND=RATE,... with KIND in {', '.join(FAULT_KINDS)}",
     )
     parser.add_argument(
-        "--no-changes", action="store_true", help="no customer moves or product renames over time"
+        "--no-changes",
+        action="store_true",
+        help="no dated changes (segment changes, product renames; with --simple, moves)",
+    )
+    parser.add_argument(
+        "--simple",
+        action="store_true",
+        help="the earlier shapes: one address per customer (with changes, one move), one "
+        "name per product ID, one label per city, no blank geography",
     )
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2012, 1, 1))
     parser.add_argument(

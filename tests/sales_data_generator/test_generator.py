@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -103,13 +103,32 @@ def test_values_come_from_the_schema_enumerations(clean):
         assert seen == set(ENUMERATIONS[column.lower().replace(" ", "_")])
 
 
+def sidecar(report, entity=None):
+    entries = [json.loads(line) for line in report.changes_path.read_text().splitlines()]
+    return [e for e in entries if entity is None or e["entity"] == entity]
+
+
 def test_geography_belongs_together_and_postal_codes_are_us_only(clean):
-    _, rows_by_file = clean
+    report, rows_by_file = clean
     places = {(loc.market, loc.region, loc.country, loc.state, loc.city): loc for loc in LOCATIONS}
-    us_codes = set()
+    by_city = {(loc.country, loc.state, loc.city): loc for loc in LOCATIONS}
+    for entry in sidecar(report, "dual_label_city"):  # the only places with a second label
+        loc = by_city[(entry["country"], entry["state"], entry["city"])]
+        assert [(label["Market"], label["Region"]) for label in entry["labels"]][0] == (
+            loc.market, loc.region,
+        )  # fmt: skip
+        for label in entry["labels"][1:]:
+            assert label["Market"] in ENUMERATIONS["market"]
+            places[(label["Market"], label["Region"], loc.country, loc.state, loc.city)] = loc
+    labels = {key[:2] for key in places}
+    us_codes, blank = set(), 0
     for row in data_rows(rows_by_file):
         key = tuple(row[COL[c]] for c in ("Market", "Region", "Country", "State", "City"))
         postal = row[COL["Postal Code"]]
+        if key[2:] == ("", "", "") and postal == "":  # a line without geography
+            assert key[:2] in labels, key
+            blank += 1
+            continue
         assert key in places, key
         if row[COL["Country"]] == "United States":
             assert postal in places[key].postal_codes and len(postal) == 5 and postal.isdigit()
@@ -117,6 +136,7 @@ def test_geography_belongs_together_and_postal_codes_are_us_only(clean):
         else:
             assert postal == ""
     assert any(code.startswith("0") for code in us_codes)  # leading zeros kept
+    assert 0 < blank < len(data_rows(rows_by_file)) * 0.03
 
 
 def test_orders_group_lines_of_one_customer_on_one_date(clean):
@@ -124,7 +144,19 @@ def test_orders_group_lines_of_one_customer_on_one_date(clean):
     orders = defaultdict(set)
     for row in data_rows(rows_by_file):
         orders[row[COL["Order ID"]]].add(
-            tuple(row[COL[c]] for c in ("Order Date", "Customer ID", "City", "Ship Mode"))
+            tuple(
+                row[COL[c]]
+                for c in (
+                    "Order Date",
+                    "Customer ID",
+                    "City",
+                    "Ship Mode",
+                    "Segment",
+                    "Market",
+                    "Region",
+                    "Postal Code",
+                )
+            )
         )
     assert all(len(variants) == 1 for variants in orders.values())
     assert ROWS / len(orders) > 1.5  # multi-line orders exist
@@ -139,10 +171,10 @@ def test_text_is_realistic_non_ascii_and_product_names_hold_commas(clean):
     assert len({row[COL["Customer ID"]] for row in data_rows(rows_by_file)}) <= ROWS // 15
 
 
-def test_customers_move_and_products_are_renamed_from_a_date_on(clean):
-    """Rows carry the old attributes before the change date and the new ones from it on."""
-    report, rows_by_file = clean
-    changes = [json.loads(line) for line in report.changes_path.read_text().splitlines()]
+def check_dated_changes(report, rows_by_file) -> Counter:
+    """Rows carry the old attributes before the change date and the new ones from it on;
+    the sidecar counts them right. Returns the visible changes per entity."""
+    changes = [c for c in sidecar(report) if "effective_date" in c]
     column = {"customer": "Customer ID", "product": "Product ID"}
     seen = defaultdict(set)  # (id, side) -> orders (customers) or rows (products)
     for change in changes:
@@ -155,23 +187,57 @@ def test_customers_move_and_products_are_renamed_from_a_date_on(clean):
                 assert row[COL[field]] == value, (change, row)
             unit = "Order ID" if change["entity"] == "customer" else "Row ID"
             seen[(change["id"], side)].add(row[COL[unit]])
-    visible = defaultdict(int)
+    visible = Counter()
     for change in changes:
         assert change["rows_before"] == len(seen[(change["id"], "before")])
         assert change["rows_after"] == len(seen[(change["id"], "after")])
         visible[change["entity"]] += bool(change["rows_before"] and change["rows_after"])
-    assert report.customer_moves == visible["customer"] > 0
+    return visible
+
+
+def test_customers_change_segment_and_products_are_renamed_from_a_date_on(clean):
+    report, rows_by_file = clean
+    visible = check_dated_changes(report, rows_by_file)
+    customer_changes = sidecar(report, "customer")
+    assert customer_changes and all(
+        set(c["before"]) == set(c["after"]) == {"Segment"} != {c["before"]["Segment"]}
+        for c in customer_changes
+    )
+    assert report.segment_changes == visible["customer"] > 0 == report.customer_moves
     assert report.product_renames == visible["product"] > 0
+
+
+def test_simple_customers_move_and_products_are_renamed_from_a_date_on(tmp_path):
+    report = write_dataset(tmp_path, rows=ROWS, files=FILES, seed=SEED, simple=True)
+    rows_by_file = {p.name: [csv_fields(line) for line in physical_lines(p)] for p in report.files}
+    visible = check_dated_changes(report, rows_by_file)
+    assert all("City" in c["before"] for c in sidecar(report, "customer"))
+    assert report.customer_moves == visible["customer"] > 0 == report.segment_changes
+    assert report.product_renames == visible["product"] > 0
+    assert {e["entity"] for e in sidecar(report)} == {"customer", "product"}
 
 
 def test_no_changes_keeps_every_attribute_fixed(tmp_path):
     report = write_dataset(tmp_path, rows=1_500, seed=SEED, changes=False)
     rows = [csv_fields(line) for line in physical_lines(report.files[0])][1:]
-    cities, names = defaultdict(set), defaultdict(set)
+    segments, names = defaultdict(set), defaultdict(set)
     for row in rows:
-        cities[row[COL["Customer ID"]]].add(row[COL["City"]])
+        segments[row[COL["Customer ID"]]].add((row[COL["Customer Name"]], row[COL["Segment"]]))
         names[row[COL["Product ID"]]].add(row[COL["Product Name"]])
-    assert all(len(v) == 1 for v in cities.values()) and all(len(v) == 1 for v in names.values())
+    assert all(len(v) == 1 for v in segments.values())
+    shared = {e["id"]: set(e["names"]) for e in sidecar(report, "shared_product_id")}
+    assert all(len(v) == 1 or v <= shared[k] for k, v in names.items())
+    assert not [e for e in sidecar(report) if "effective_date" in e]  # no dated change
+
+
+def test_simple_without_changes_keeps_every_attribute_fixed(tmp_path):
+    report = write_dataset(tmp_path, rows=1_500, seed=SEED, changes=False, simple=True)
+    rows = [csv_fields(line) for line in physical_lines(report.files[0])][1:]
+    places, names = defaultdict(set), defaultdict(set)
+    for row in rows:
+        places[row[COL["Customer ID"]]].add(tuple(row[COL["Segment"] + 1 : COL["Region"] + 1]))
+        names[row[COL["Product ID"]]].add(row[COL["Product Name"]])
+    assert all(len(v) == 1 for v in places.values()) and all(len(v) == 1 for v in names.values())
     assert report.changes_path.read_text() == ""
 
 
