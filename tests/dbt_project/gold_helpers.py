@@ -4,11 +4,12 @@ history independently of the SQL."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,11 +28,15 @@ GOLD_TABLES = (
     "agg_sales_by_month_market_category",
     "agg_customer_summary",
     "dq_quarantine_by_run_reason",
+    "dq_dimension_conflicts",
 )
-CUSTOMER_ATTRIBUTES = (
-    "customer_name", "segment", "city", "state", "country", "postal_code", "market", "region",
-)  # fmt: skip
+# The dimensions' attributes and tracked attributes, as dbt/macros/scd2_dimensions.sql
+# and the var scd2_track_history_on in dbt/dbt_project.yml define them (a test holds
+# these copies to the dbt project).
+CUSTOMER_ATTRIBUTES = ("customer_name", "segment")
 PRODUCT_ATTRIBUTES = ("product_name", "category", "sub_category")
+STORE_ATTRIBUTES = ("country", "state", "city", "postal_code", "market", "region")
+STORE_TRACKED = ("market", "region")
 
 
 def run_dbt_task(env: dict[str, str], *dbt_args: str) -> subprocess.CompletedProcess:
@@ -56,24 +61,24 @@ def gold_snapshot(duckdb_path: Path) -> dict[str, list[tuple]]:
         }
 
 
-VERSION_MODELS = {
-    "int_customer_versions": "customer_id",
-    "int_product_versions": "product_id",
-    "int_store_versions": "store_nk",
+PERIOD_MODELS = {
+    "int_customer_periods": "customer_id",
+    "int_product_periods": "product_id",
+    "int_store_periods": "store_nk",
 }
 
 
 def version_lineage(duckdb_path: Path) -> dict[str, set]:
-    """(natural key, valid_from, derived_by_invocation) of every SCD2 version model:
-    which build derived which versions."""
+    """(natural key, period_start, derived_by_invocation) of every SCD2 period model:
+    which build derived which keys."""
     with duckdb.connect(str(duckdb_path), read_only=True) as connection:
         return {
             model: set(
                 connection.sql(
-                    f"select {key}, valid_from, derived_by_invocation from main.{model}"
+                    f"select {key}, period_start, derived_by_invocation from main.{model}"
                 ).fetchall()
             )
-            for model, key in VERSION_MODELS.items()
+            for model, key in PERIOD_MODELS.items()
         }
 
 
@@ -96,31 +101,108 @@ def live(rows: list[dict]) -> list[dict]:
     return [row for row in rows if not row["is_deleted"]]
 
 
-def _blank_to_none(value):
-    return None if isinstance(value, str) and not value.strip() else value
+def _postal(value: str | None) -> str | None:
+    """Staging's postal code: trimmed, blank as null."""
+    return (value or "").strip() or None
 
 
-def expected_versions(rows: list[dict], natural_key: str, attributes: tuple[str, ...]) -> set:
-    """SCD2 by order date, computed in Python from the rules in docs/gold.md: per key
-    and day the attributes of the highest row_id; a version starts when they differ
-    from the previous order day's; valid_to is the next start (or 9999-12-31)."""
-    daily: dict[str, dict[date, tuple[int, tuple]]] = defaultdict(dict)
+def store_nk(row: dict) -> str | None:
+    """The place's natural key as staging computes it (macro surrogate_key over country,
+    state, city and the trimmed postal code); None when no part of the place is known."""
+    parts = [row["country"], row["state"], row["city"], _postal(row["postal_code"])]
+    if parts[0] is None and parts[1] is None and parts[2] is None:
+        return None
+    text = "|".join("~null~" if part is None else part for part in parts)
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def _by_value(values: tuple) -> tuple:
+    """Ascending by value, nulls last (the SQL tie-break)."""
+    return tuple((value is None, value or "") for value in values)
+
+
+def _best(candidates: dict[tuple, list]) -> tuple:
+    """The attribute set most rows carry; ties: the most recently ingested, then by value."""
+    return min(candidates, key=lambda values: (-candidates[values][0],
+                                               _negated(candidates[values][1]),
+                                               _by_value(values)))  # fmt: skip
+
+
+def _negated(moment) -> float:
+    return -moment.timestamp()
+
+
+def expected_periods(rows, natural_key, attributes, tracked, window_days=365) -> dict:
+    """The SCD2 rules of docs/gold.md in Python, independent of the SQL: per key,
+    [(period_start, {attribute set: [rows, last ingested]}), ...] in date order."""
+    tracked_at = [attributes.index(name) for name in tracked]
+    window = timedelta(days=window_days)
+    days: dict = defaultdict(lambda: defaultdict(dict))  # key -> date -> values -> [n, t]
     for row in live(rows):
-        values = tuple(
-            _blank_to_none(row[name]) if name == "postal_code" else row[name] for name in attributes
-        )
-        day = daily[row[natural_key]]
-        current = day.get(row["order_date"])
-        if current is None or row["row_id"] > current[0]:
-            day[row["order_date"]] = (row["row_id"], values)
+        key = store_nk(row) if natural_key == "store_nk" else row[natural_key]
+        if key is None:
+            continue
+        values = tuple(_postal(row[name]) if name == "postal_code" else row[name]
+                       for name in attributes)  # fmt: skip
+        seen = days[key][row["order_date"]].setdefault(values, [0, row["ingested_at"]])
+        seen[0] += 1
+        seen[1] = max(seen[1], row["ingested_at"])
+    periods = {}
+    for key, by_day in days.items():
+        sightings = defaultdict(set)  # tracked values -> days seen
+        for day, candidates in by_day.items():
+            for values in candidates:
+                sightings[tuple(values[i] for i in tracked_at)].add(day)
+        key_periods, previous = [], None
+        for day in sorted(by_day):
+            winner = tuple(_best(by_day[day])[i] for i in tracked_at)
+            confirmed = previous is None or (
+                winner != previous
+                and not any(day < seen <= day + window for seen in sightings[previous])
+                and not any(day - window <= seen < day for seen in sightings[winner])
+            )
+            if confirmed:
+                key_periods.append((day, {}))
+            counts = key_periods[-1][1]
+            for values, (n, moment) in by_day[day].items():
+                total = counts.setdefault(values, [0, moment])
+                total[0] += n
+                total[1] = max(total[1], moment)
+            previous = winner
+        periods[key] = key_periods
+    return periods
+
+
+def expected_versions(rows, natural_key, attributes, tracked, window_days=365) -> set:
+    """(key, *attributes, valid_from, valid_to, is_current) of every version: runs of
+    periods whose kept tracked values differ; untracked attributes show the latest
+    kept value."""
+    tracked_at = [attributes.index(name) for name in tracked]
     versions = set()
-    for key, days in daily.items():
-        starts: list[tuple[date, tuple]] = []
-        for order_date in sorted(days):
-            values = days[order_date][1]
-            if not starts or starts[-1][1] != values:
-                starts.append((order_date, values))
+    for key, key_periods in expected_periods(
+        rows, natural_key, attributes, tracked, window_days
+    ).items():
+        kept = [(start, _best(counts)) for start, counts in key_periods]
+        latest = kept[-1][1]
+        starts = []
+        for start, values in kept:
+            tracked_values = [values[i] for i in tracked_at]
+            if not starts or [starts[-1][1][i] for i in tracked_at] != tracked_values:
+                starts.append((start, values))
         for index, (valid_from, values) in enumerate(starts):
+            shown = tuple(values[i] if i in tracked_at else latest[i] for i in range(len(values)))
             valid_to = starts[index + 1][0] if index + 1 < len(starts) else END_OF_TIME
-            versions.add((key, *values, valid_from, valid_to, valid_to == END_OF_TIME))
+            versions.add((key, *shown, valid_from, valid_to, valid_to == END_OF_TIME))
     return versions
+
+
+def expected_conflicts(rows, natural_key, attributes, tracked, window_days=365) -> dict:
+    """{(key, period_start): {attribute set: rows}} of the periods with competing values."""
+    return {
+        (key, start): {values: n for values, (n, _moment) in counts.items()}
+        for key, key_periods in expected_periods(
+            rows, natural_key, attributes, tracked, window_days
+        ).items()
+        for start, counts in key_periods
+        if len(counts) > 1
+    }

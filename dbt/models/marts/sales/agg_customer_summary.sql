@@ -1,12 +1,12 @@
-{#- One row per customer: who they are now (current dim version) and what they
-    bought over their whole history. -#}
+{#- One row per customer: who they are now (current dim version: name, segment) and
+    what they bought over their whole history. -#}
 with facts as (
     select * from {{ ref('fact_sales') }}
 ),
 
 current_customers as (
     select * from {{ ref('dim_customer') }}
-    where is_current and customer_id <> 'unknown'
+    where is_current and customer_sk <> {{ unknown_member_key() }}
 ),
 
 version_counts as (
@@ -34,9 +34,6 @@ final as (
         current_customers.customer_id,
         current_customers.customer_name,
         current_customers.segment,
-        current_customers.city as current_city,
-        current_customers.country as current_country,
-        current_customers.market as current_market,
         version_counts.versions as customer_versions,
         totals.first_order_date,
         totals.last_order_date,
@@ -45,9 +42,10 @@ final as (
         totals.quantity,
         totals.sales,
         totals.profit,
-        cast(totals.profit / nullif(totals.sales, 0) as decimal(9, 4)) as margin,
-        -- a ratio the file never held: shown at 4 decimals (the totals above are exact)
-        cast(totals.sales / nullif(totals.orders, 0) as decimal(18, 4)) as average_order_value
+        -- ratios the file never held: 4 decimals, exact decimal arithmetic (the
+        -- totals above are exact)
+        {{ decimal_ratio('totals.profit', 'totals.sales', 4) }} as margin,
+        {{ decimal_ratio('totals.sales', 'totals.orders', 4) }} as average_order_value
     from current_customers
     inner join totals on totals.customer_id = current_customers.customer_id
     inner join version_counts on version_counts.customer_id = current_customers.customer_id
