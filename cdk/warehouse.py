@@ -38,6 +38,11 @@ HTTPS = ec2.Port.tcp(443)
 # waits for the check to time out, and a driver set to fail closed cannot connect.
 CERTIFICATE_STATUS_HTTP = ec2.Port.tcp(80)
 
+# ECS's maximum for Fargate: the dbt task turns SIGTERM into a cancel, then uploads.
+STOP_TIMEOUT = Duration.seconds(120)
+# The private key's container variable (contracts.md); dbt/entrypoint.py explains the name.
+PRIVATE_KEY_VARIABLE = "DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY"
+
 # Settings stored in the connection secret -> container variable names (contracts.md).
 CONNECTION_FIELDS = {
     "account": "SNOWFLAKE_ACCOUNT",
@@ -163,7 +168,8 @@ class Warehouse(Construct):
             variable: ecs.Secret.from_secrets_manager(self.connection_secret, field)
             for field, variable in CONNECTION_FIELDS.items()
         }
-        secrets["SNOWFLAKE_PRIVATE_KEY"] = ecs.Secret.from_secrets_manager(self.private_key_secret)
+        # A name with dbt's secret prefix: dbt scrubs its value from logs (dbt/entrypoint.py).
+        secrets[PRIVATE_KEY_VARIABLE] = ecs.Secret.from_secrets_manager(self.private_key_secret)
         self.container = self.task_definition.add_container(
             "Dbt",
             container_name=DBT_CONTAINER_NAME,
@@ -187,7 +193,9 @@ class Warehouse(Construct):
             },
             secrets=secrets,
             logging=ecs.LogDrivers.aws_logs(stream_prefix="dbt", log_group=task_logs),
-            stop_timeout=Duration.seconds(30),
+            # SIGTERM (StopTask, the state's timeout) -> SIGKILL after this: time for dbt
+            # to cancel its Snowflake queries and upload its artifacts (ECS maximum).
+            stop_timeout=STOP_TIMEOUT,
         )
         # dbt reads silver through Snowflake; from S3 it only stores its run
         # artifacts under runs/<run_id>/dbt/ (contracts.md).

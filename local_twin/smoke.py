@@ -66,6 +66,9 @@ HEARTBEAT_SECONDS = 30.0
 GOLD_DIMENSIONS = ("dim_customer", "dim_product", "dim_store", "dim_date")
 GOLD_IDS_PER_QUERY = 1000
 SNOWFLAKE_SETTINGS = ("account", "user", "role", "warehouse", "database", "schema")
+# The dbt task's key variable (dbt scrubs DBT_ENV_SECRET_* values from its logs), then the
+# shorter name, a convenience for a shell that sets the key only for the smoke check.
+PRIVATE_KEY_VARIABLES = ("DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY", "SNOWFLAKE_PRIVATE_KEY")
 
 
 class SmokeUsageError(ValueError):
@@ -484,10 +487,12 @@ def snowflake_settings(
             raise SmokeUsageError(f"--snowflake-private-key-file {key_file}: no such file")
         values["private_key_pem"] = key_file.read_text()
     else:
-        values["private_key_pem"] = environ.get("SNOWFLAKE_PRIVATE_KEY")
+        values["private_key_pem"] = next(
+            (environ[name] for name in PRIVATE_KEY_VARIABLES if environ.get(name)), None
+        )
     missing = [f"--snowflake-{k}" for k in SNOWFLAKE_SETTINGS if not values[k]]
     if not values["private_key_pem"]:
-        missing.append("--snowflake-private-key-file (or SNOWFLAKE_PRIVATE_KEY)")
+        missing.append(f"--snowflake-private-key-file (or {' or '.join(PRIVATE_KEY_VARIABLES)})")
     if missing:
         raise SmokeUsageError(
             f"Snowflake account given but not {', '.join(missing)} (or the SNOWFLAKE_* "

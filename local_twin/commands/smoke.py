@@ -81,6 +81,7 @@ def register(subparsers) -> None:
         "--snowflake-private-key-file",
         type=Path,
         metavar="PEM",
-        help="unencrypted PKCS#8 private key of that user (or SNOWFLAKE_PRIVATE_KEY)",
+        help="unencrypted PKCS#8 private key of that user (or the PEM in "
+        "DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY, as for the dbt task, or SNOWFLAKE_PRIVATE_KEY)",
     )
     parser.set_defaults(func=run)

@@ -33,14 +33,22 @@ def test_dbt_task_runs_the_dbt_image_with_the_contract_environment(synthesis):
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
 
 
+def test_a_stopped_dbt_task_has_the_longest_grace_before_sigkill(synthesis):
+    """StopTask or the state's timeout sends SIGTERM: dbt cancels its Snowflake queries and
+    uploads its artifacts before ECS sends SIGKILL; 120 s is ECS's maximum."""
+    _, container = _container(synthesis)
+    assert container["StopTimeout"] == 120
+
+
 def test_snowflake_settings_and_key_are_ecs_secrets(synthesis):
     _, container = _container(synthesis)
     secrets = {item["Name"]: json.dumps(item["ValueFrom"]) for item in container["Secrets"]}
-    expected = set(CONNECTION_FIELDS.values()) | {"SNOWFLAKE_PRIVATE_KEY"}
+    # dbt scrubs the values of DBT_ENV_SECRET_* variables from its logs
+    expected = set(CONNECTION_FIELDS.values()) | {"DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY"}
     assert set(secrets) == expected
     warehouse = synthesis.stack.warehouse
     key_secret = synthesis.logical_id(warehouse.private_key_secret)
-    assert key_secret in secrets["SNOWFLAKE_PRIVATE_KEY"]
+    assert key_secret in secrets["DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY"]
     for field, variable in CONNECTION_FIELDS.items():
         assert f":{field}::" in secrets[variable]
 

@@ -307,6 +307,17 @@ def test_partial_snowflake_settings_name_what_is_missing(tmp_path):
     assert "--snowflake-role" not in message  # taken from SNOWFLAKE_ROLE
 
 
+def test_the_key_is_read_from_the_dbt_tasks_variable_first_then_the_short_name():
+    given = dict.fromkeys(smoke.SNOWFLAKE_SETTINGS)
+    environ = {f"SNOWFLAKE_{k.upper()}": k for k in smoke.SNOWFLAKE_SETTINGS}
+    short = smoke.snowflake_settings(given, None, environ | {"SNOWFLAKE_PRIVATE_KEY": "short"})
+    assert short.private_key_pem == "short"
+    both = {"SNOWFLAKE_PRIVATE_KEY": "short", "DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY": "task"}
+    assert smoke.snowflake_settings(given, None, environ | both).private_key_pem == "task"
+    with pytest.raises(smoke.SmokeUsageError, match="DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY"):
+        smoke.snowflake_settings(given, None, environ)
+
+
 def test_gold_queries_count_the_samples_row_ids_and_each_dimension():
     queries = smoke.gold_queries(tuple(range(1, 2501)))
     facts = [sql for table, sql in queries if table == "fact_sales"]
@@ -350,7 +361,7 @@ def test_the_gold_check_runs_every_query_and_sums_the_fact_slices(sample):
     )
     # the dbt task's variables (docs/contracts.md) are enough, with no option given
     environ = {f"SNOWFLAKE_{k.upper()}": k.upper() for k in smoke.SNOWFLAKE_SETTINGS}
-    environ["SNOWFLAKE_PRIVATE_KEY"] = pem.decode()
+    environ["DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY"] = pem.decode()
     settings = smoke.snowflake_settings(dict.fromkeys(smoke.SNOWFLAKE_SETTINGS), None, environ)
     executed: list[str] = []
 
