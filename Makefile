@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make demo` and `make test`; both run
 # `scripts/setup.sh` first, which installs everything idempotently.
-.PHONY: setup demo test test-unit lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
+.PHONY: setup demo docs test test-unit lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
 
 VENV := .venv/bin
 # The machines this targets ship Node 20; jsii (behind aws-cdk-lib) still works on it but
@@ -12,6 +12,11 @@ setup:
 
 demo: setup
 	@$(VENV)/twin demo
+
+# The gold data dictionary (dbt docs) of the workspace `make demo` built: prints where
+# index.html is and how to serve it.
+docs: setup
+	@$(VENV)/twin docs
 
 test: setup
 	@echo "[test] ruff"

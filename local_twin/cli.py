@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from local_twin.commands import demo, doctor, drop, executions, generate, rerun, smoke, stream
+from local_twin.commands import demo, docs, doctor, drop, executions, generate, rerun, smoke, stream
 
-COMMANDS = (doctor, generate, demo, drop, executions, rerun, stream, smoke)
+COMMANDS = (doctor, generate, demo, drop, executions, rerun, stream, smoke, docs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,31 +7,51 @@ fakesnow patches `snowflake.connector.connect` in this process, so dbt-snowflake
 in-process (the entry point is executed with runpy). The silver tables are created as
 plain tables holding the lake's silver rows, with the lower-case quoted column names
 Delta Direct tables have; the Iceberg DDL is skipped (nop) as fakesnow cannot run it.
-Afterwards `dbt compile` renders the incremental branches (staging, SCD2 versions, fact)
-for sqlglot, and a summary of the built gold tables is written to <work>/summary.json.
+fakesnow knows no privileges either: GRANT / REVOKE are recorded here (not run) and
+SHOW GRANTS answers from that record, so dbt's `grants` config runs its real flow.
+
+  1. the first build (<work>/target): the gold tables are summarized into
+     <work>/summary.json, then `dbt compile` renders the incremental branches of the
+     incremental models into the same target for sqlglot;
+  2. silver changes a little (one new row, one existing row soft-deleted, both with a
+     later ingested_at) and the task builds the incremental models again, with the
+     tests on them alone (<work>/target-incremental): their MERGE / DELETE / INSERT
+     statements run on fakesnow (StatementLedger lists the three rewrites fakesnow
+     needs) and dbt keeps them under target-incremental/run/
+     (tests/dbt_project/snowflake_statements.py reads them). The summary's
+     `incremental_*` keys describe that build.
+Every statement dbt sends, as sent, is also written to <work>/statements-first.json
+(the first build) and <work>/statements-incremental.json.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import runpy
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = REPO_ROOT / "dbt" / "entrypoint.py"
-INCREMENTAL_MODELS = (
-    "stg_silver__sales",
-    "int_customer_versions",
-    "int_product_versions",
-    "int_store_versions",
-    "fact_sales",
-)
 ICEBERG_DDL = [r"^\s*create iceberg table", r"^\s*alter iceberg table"]
+# Privilege statements: fakesnow (DuckDB) has none; StatementLedger records them.
+GRANT_DCL = [r"^\s*grant\s", r"^\s*revoke\s"]
+# dbt-snowflake wraps an incremental MERGE / DELETE+INSERT in BEGIN ... COMMIT. In
+# DuckDB one transaction may write to one attached database only, and fakesnow's MERGE
+# rewrite creates its work table (which DuckDB counts against fakesnow's _fs_global)
+# before writing the target: so BEGIN is skipped and each statement autocommits (the
+# connection is autocommit, as dbt-snowflake opens it; COMMIT without BEGIN is a no-op).
+TRANSACTION_BEGIN = [r"^\s*(?:--[^\n]*\n\s*)*begin\b"]
+# dbt's MERGE: `when not matched then insert (<columns>) values (<columns>)`
+MERGE_INSERT_VALUES = re.compile(
+    r"(when\s+not\s+matched\s+then\s+insert\s*\([^)]*\)\s*values\s*)\(([^)]*)\)", re.I
+)
 SNOWFLAKE_TYPES = {
     "BIGINT": "bigint", "STRING": "varchar", "DATE": "date", "INT": "integer",
     "TIMESTAMP": "timestamp_ntz", "BOOLEAN": "boolean", "ARRAY<STRING>": "array",
@@ -89,7 +109,7 @@ def summarize(cursor) -> dict:
     return {
         "fact": one("select count(*), sum(sales), sum(profit) from gold.fact_sales")[0],
         "customer_versions": one(
-            "select customer_sk, customer_id, city, valid_from, valid_to, is_current "
+            "select customer_sk, customer_id, valid_from, valid_to, is_current "
             "from gold.dim_customer order by customer_sk"
         ),
         "product_sks": one("select product_sk from gold.dim_product order by product_sk"),
@@ -99,6 +119,133 @@ def summarize(cursor) -> dict:
             "from gold.fact_sales order by row_id"
         ),
         "dq": one("select run_id, reason_code, records from gold.dq_quarantine_by_run_reason"),
+    }
+
+
+def object_name(name: str) -> str:
+    """An unquoted Snowflake name as it resolves: upper case, fully as written."""
+    return ".".join(part.strip('"').upper() for part in name.split("."))
+
+
+class StatementLedger:
+    """Every statement dbt sends to fakesnow, and the grants an account would hold.
+
+    GRANT and REVOKE are nops on fakesnow (GRANT_DCL) and recorded here instead; CREATE
+    OR REPLACE of a table or view drops its grants, as on Snowflake without COPY GRANTS;
+    SHOW GRANTS ON answers from the record, with the owner role and the columns
+    dbt-snowflake's standardize_grants_dict reads. So the `grants` config runs its real
+    flow: granted after every replace, diffed (SHOW GRANTS) on an incremental run.
+
+    Rewrites for what fakesnow cannot run (besides BEGIN, see TRANSACTION_BEGIN):
+      - an incremental run stages its rows in a TEMPORARY view or table named in the
+        model's schema, which DuckDB refuses (its temporary objects live in the `temp`
+        catalog only): fakesnow gets an ordinary one there, which dbt drops after use;
+      - dbt's MERGE inserts `values ("COL", ...)`, unqualified, which Snowflake resolves
+        in the source; fakesnow's MERGE rewrite selects them over target FULL JOIN
+        source, where they are ambiguous: they are qualified with the source alias.
+    Everything else runs as dbt sent it; the files under target*/run/ are dbt's own."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.statements: list[str] = []
+        self.grants: dict[str, set[tuple[str, str]]] = {}
+
+    def install(self) -> None:
+        from fakesnow.cursor import FakeSnowflakeCursor
+
+        execute, observe = FakeSnowflakeCursor.execute, self.observe
+
+        def recording_execute(cursor, command, *args, **kwargs):
+            return execute(cursor, observe(command), *args, **kwargs)
+
+        FakeSnowflakeCursor.execute = recording_execute
+
+    def observe(self, command: str) -> str:
+        """Record the statement; returns what fakesnow runs for it."""
+        statement = " ".join(command.split())
+        self.statements.append(statement)
+        statement = re.sub(r"\s*/\*.*?\*/\s*;?\s*$", "", statement)  # dbt's query comment
+        dcl = r"(grant|revoke) (.+?) on (?:table |view )?(\S+) (?:to|from) (?:role )?(.+)$"
+        if match := re.match(dcl, statement, re.I):
+            held = self.grants.setdefault(object_name(match[3]), set())
+            for privilege in match[2].split(","):
+                for grantee in match[4].split(","):
+                    grant = (privilege.strip().upper(), object_name(grantee.strip()))
+                    held.add(grant) if match[1].lower() == "grant" else held.discard(grant)
+        elif match := re.match(r"create or replace (?:transient )?(?:table|view) (\S+)",
+                               statement, re.I):  # fmt: skip
+            self.grants.pop(object_name(match[1]), None)
+        elif match := re.match(r"show grants on (?:table |view )?(\S+)", statement, re.I):
+            held = sorted(self.grants.get(object_name(match[1]), ()))
+            return " union all ".join(
+                f"""select '{privilege}' as "privilege", 'ROLE' as "granted_to", """
+                f"""'{grantee}' as "grantee_name\""""
+                for privilege, grantee in [("OWNERSHIP", self.owner), *held]
+            )
+        if match := re.match(r"(\s*create\s+or\s+replace\s+)temporary\s+", command, re.I):
+            return match[1] + command[match.end() :]
+        if (match := MERGE_INSERT_VALUES.search(command)) and (
+            source := re.search(r"\busing\s+\S+\s+as\s+(\w+)", command, re.I)
+        ):
+            values = ", ".join(f"{source[1]}.{name.strip()}" for name in match[2].split(","))
+            return f"{command[: match.start()]}{match[1]}({values}){command[match.end() :]}"
+        return command
+
+    def granted_in(self, schema: str) -> dict[str, list[list[str]]]:
+        """object -> [privilege, grantee] held now, for the objects of one schema."""
+        prefix = object_name(schema) + "."
+        return {name: sorted(map(list, held)) for name, held in sorted(self.grants.items())
+                if name.startswith(prefix) and held}  # fmt: skip
+
+    def dump(self, path: Path) -> None:
+        path.write_text(json.dumps(self.statements, indent=0))
+        self.statements = []
+
+
+def change_silver(cursor, run_id: str) -> dict:
+    """Give the incremental build something to do: one new live row (a copy of the last
+    row under a new row_id and order_id) and one existing row soft-deleted, both stamped an
+    hour after silver's newest ingested_at, as a later silver run would. Only silver's
+    contract columns (SALES_COLUMNS) are relied on."""
+    from sales_lake.schema import SALES_COLUMNS
+
+    cursor.execute('select max("row_id"), max("ingested_at") from silver.sales')
+    last_row, newest = cursor.fetchone()
+    cursor.execute('select min("row_id") from silver.sales where not "is_deleted"')
+    (deleted_row,) = cursor.fetchone()
+    stamp = f"'{newest + timedelta(hours=1):%Y-%m-%d %H:%M:%S.%f}'::timestamp_ntz"
+    new_row = last_row + 1
+    changed = {
+        "row_id": str(new_row), "order_id": f"'{run_id.upper()}'", "run_id": f"'{run_id}'",
+        "ingested_at": stamp, "record_hash": f"'{hashlib.sha256(run_id.encode()).hexdigest()}'",
+        "is_deleted": "false",  # the copied row may be a soft-deleted one
+    }  # fmt: skip
+    columns = [column for column, _t, _n in SALES_COLUMNS]
+    cursor.execute(
+        f"insert into silver.sales ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}) "
+        f"select {', '.join(changed.get(c, f'{chr(34)}{c}{chr(34)}') for c in columns)} "
+        f'from silver.sales where "row_id" = {last_row}'
+    )
+    cursor.execute(
+        f"""update silver.sales set "is_deleted" = true, "run_id" = '{run_id}', """
+        f""""ingested_at" = {stamp} where "row_id" = {deleted_row}"""
+    )
+    return {"inserted_row_id": new_row, "deleted_row_id": deleted_row}
+
+
+def summarize_incremental(cursor, changes: dict) -> dict:
+    def rows_in_fact(row_id: int) -> int:
+        cursor.execute(f"select count(*) from gold.fact_sales where row_id = {row_id}")
+        return cursor.fetchone()[0]
+
+    cursor.execute("select count(*), sum(sales), sum(profit) from gold.fact_sales")
+    return {
+        "incremental_fact": list(cursor.fetchone()),
+        "incremental_changes": changes,
+        "incremental_fact_rows": {
+            "inserted": rows_in_fact(changes["inserted_row_id"]),
+            "deleted": rows_in_fact(changes["deleted_row_id"]),
+        },
     }
 
 
@@ -116,21 +263,25 @@ def main(lake: Path, work: Path) -> int:
     os.environ.update(
         DBT_TARGET="prod", RUN_ID="fakesnow-1", LAKE_URI=(work / "lake").as_uri(),
         DBT_TARGET_PATH=str(work / "target"), SNOWFLAKE_ACCOUNT="fakesnow",
-        SNOWFLAKE_USER="dbt_svc", SNOWFLAKE_PRIVATE_KEY=pem_private_key(),
+        SNOWFLAKE_USER="dbt_svc", DBT_ENV_SECRET_SNOWFLAKE_PRIVATE_KEY=pem_private_key(),
         SNOWFLAKE_ROLE="SALES_DBT", SNOWFLAKE_WAREHOUSE="SALES_DBT_WH",
         SNOWFLAKE_DATABASE="SALES", SNOWFLAKE_SCHEMA="GOLD",
     )  # fmt: skip
-    with fakesnow.patch(nop_regexes=ICEBERG_DDL):
+    ledger = StatementLedger(owner=os.environ["SNOWFLAKE_ROLE"])
+    with fakesnow.patch(nop_regexes=ICEBERG_DDL + GRANT_DCL + TRANSACTION_BEGIN):
+        ledger.install()
         connection = snowflake.connector.connect(database="SALES", schema="SILVER")
         for name, columns in (("sales", SALES_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
             rows = DeltaTable(str(lake / "silver" / name)).to_pyarrow_table().to_pylist()
             create_silver_table(connection, name, columns, rows)
+        ledger.statements = []  # from here on: what dbt sends
         log("silver loaded", started)
 
         # the task's run_task in this process (fakesnow patches only it); not as
         # __main__, whose exit skips the interpreter's teardown (os._exit)
         run_task = runpy.run_path(str(ENTRYPOINT))["run_task"]
         exit_code = run_task([], dict(os.environ))
+        ledger.dump(work / "statements-first.json")
         log(f"dbt task exited {exit_code}", started)
         if exit_code:
             return exit_code
@@ -138,19 +289,32 @@ def main(lake: Path, work: Path) -> int:
         from dbt.cli.main import dbtRunner  # dbt-core
 
         compiled = dbtRunner().invoke(
-            [
-                "compile",
-                "--select",
-                *INCREMENTAL_MODELS,
-                "--project-dir",
-                str(ENTRYPOINT.parent),
-                "--profiles-dir",
-                str(ENTRYPOINT.parent),
-            ]  # fmt: skip
-        )
+            ["compile", "--select", "config.materialized:incremental",
+             "--project-dir", str(ENTRYPOINT.parent), "--profiles-dir", str(ENTRYPOINT.parent)]
+        )  # fmt: skip
         summary = summarize(connection.cursor())
         summary["compiled_incremental"] = compiled.success
+        summary["grants"] = ledger.granted_in("SALES.GOLD")  # object -> [privilege, role]
+        (work / "summary.json").write_text(json.dumps(summary, default=str))
         log("compiled and summarized", started)
+
+        # the incremental build, in a target folder of its own (the first build's stays):
+        # only the incremental models and the tests on them alone (the tables would be
+        # replaced exactly as in the first build; this halves the time)
+        changes = change_silver(connection.cursor(), "fakesnow-2")
+        os.environ.pop("DBT_LOG_PATH", None)
+        incremental_env = {**os.environ, "RUN_ID": "fakesnow-2",
+                           "DBT_TARGET_PATH": str(work / "target-incremental")}  # fmt: skip
+        incremental = ["--select", "config.materialized:incremental",
+                       "--indirect-selection", "cautious"]  # fmt: skip
+        ledger.statements = []
+        exit_code = run_task(incremental, incremental_env)
+        ledger.dump(work / "statements-incremental.json")
+        log(f"incremental dbt task exited {exit_code}", started)
+        if exit_code:
+            return exit_code
+        summary |= summarize_incremental(connection.cursor(), changes)
+        summary["incremental_grants"] = ledger.granted_in("SALES.GOLD")
     (work / "summary.json").write_text(json.dumps(summary, default=str))
     return 0
 

@@ -46,6 +46,7 @@ from deltalake import DeltaTable
 
 from tests.dbt_project.gold_helpers import (
     CUSTOMER_ATTRIBUTES,
+    PERIOD_MODELS,
     PRODUCT_ATTRIBUTES,
     STORE_ATTRIBUTES,
     STORE_TRACKED,
@@ -59,6 +60,7 @@ from tests.dbt_project.gold_helpers import (
     version_lineage,
 )
 from tests.dbt_project.silver_feed import GlueSilverFeed
+from tests.dbt_project.snowflake_statements import incremental_statements, parse_all
 
 FAKESNOW_TASK = Path(__file__).with_name("fakesnow_dbt_task.py")
 FACT_SALES, FACT_PROFIT = 13, 16  # column positions in fact_sales
@@ -532,3 +534,20 @@ def test_compiled_snowflake_sql_parses_with_sqlglot(fakesnow_build):
     assert "max(ingested_at)" in incremental["stg_silver__sales.sql"], "incremental staging too"
     for model in ("int_customer_periods", "int_product_periods", "int_store_periods"):
         assert "changed_keys" in incremental[f"{model}.sql"], f"incremental {model} compiled"
+
+
+def test_incremental_build_on_fakesnow_merges_and_parses(fakesnow_build):
+    """The prod target's second build: staging and the fact MERGE, the period models
+    DELETE + INSERT, every statement is Snowflake SQL, the new row reaches the fact, the
+    soft-deleted one leaves it, and the reader role still holds SELECT on the marts."""
+    summary = json.loads((fakesnow_build / "summary.json").read_text())
+    kinds = parse_all(incremental_statements(fakesnow_build / "target-incremental"))
+    periods = {model: {"delete", "insert"} for model in PERIOD_MODELS}
+    assert kinds == {"stg_silver__sales": {"merge"}, "fact_sales": {"merge"}, **periods}
+    assert summary["incremental_fact_rows"] == {"inserted": 1, "deleted": 0}
+    deleted = summary["incremental_changes"]["deleted_row_id"]
+    assert deleted in {row[0] for row in summary["fact_keys"]}, "it was in the first build"
+    for grants in (summary["grants"], summary["incremental_grants"]):
+        assert "SALES.GOLD.FACT_SALES" in grants
+        marts = {name: held for name, held in grants.items() if name.startswith("SALES.GOLD.")}
+        assert all(held == [["SELECT", "SALES_READER"]] for held in marts.values()), marts

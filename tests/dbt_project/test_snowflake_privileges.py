@@ -13,7 +13,8 @@ The statements come from two places:
 Each statement is classified by RULES (statement -> privileges on which object, the
 Snowflake page cited per row) and checked against the parsed grants: an object the
 role created earlier in the run is owned by it (OWNERSHIP goes to the creating role),
-so DML and DDL on it need no grant.
+so DML and DDL on it need no grant, and neither does granting SELECT on it to the
+reader role (dbt's `grants` config on the marts, run after each mart's build).
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
+import jinja2.nativetypes
 import pytest
 import yaml
 
@@ -133,6 +135,14 @@ def show_objects(match: re.Match, admin: Admin) -> list[Need]:
     return [Need("USAGE", "DATABASE", database), Need("USAGE", "SCHEMA", f"{database}.{schema}")]
 
 
+def grant_on_object(match: re.Match, admin: Admin) -> list[Need]:
+    """Granting a privilege on one object takes its OWNERSHIP (or MANAGE GRANTS, which
+    the task's role does not get); the grantee must be a role admin_setup.sql creates."""
+    grantees = [upper(g) for g in match["grantees"].split(",")]
+    missing = [Need("CREATED", "ROLE", g) for g in grantees if g not in admin.roles]
+    return [*on_object("OWNERSHIP")(match, admin), *missing]
+
+
 # Statement -> the privileges Snowflake checks, first match wins. One row per kind, with
 # the page stating its access-control requirements.
 RULES = (
@@ -185,6 +195,12 @@ RULES = (
     Rule(r"show terse schemas in database (?P<obj>\S+)", show_schemas),
     # https://docs.snowflake.com/en/sql-reference/sql/show-objects (USAGE on the schema)
     Rule(r"show objects in (?P<obj>\S+)", show_objects),
+    # https://docs.snowflake.com/en/sql-reference/sql/show-grants (lists the grants on an
+    # object the role can see: it owns the marts dbt asks about)
+    Rule(r"show grants on (?P<obj>\S+)", on_object("OWNERSHIP")),
+    # https://docs.snowflake.com/en/sql-reference/sql/grant-privilege (on one object:
+    # OWNERSHIP of it, or MANAGE GRANTS)
+    Rule(r"grant \w+ on (?P<obj>\S+) to (?P<grantees>.+)$", grant_on_object),
     # https://docs.snowflake.com/en/sql-reference/sql/select (SELECT on what is read,
     # USAGE on a warehouse to run it)
     Rule(r"select .* from (?P<obj>\S+)", dml("SELECT")),
@@ -200,6 +216,8 @@ class Admin:
     warehouse: str
     schemas: set[str]
     grants: set[Need]
+    # every role it creates -> what it grants that role (the task's role included)
+    roles: dict[str, set[Need]] = field(default_factory=dict)
 
 
 def sql_statements(text: str) -> list[str]:
@@ -215,23 +233,48 @@ def read_admin_setup(path: Path = ADMIN_SQL) -> Admin:
         pattern = rf"create {kind} if not exists (\S+)"
         return [upper(m[1]) for s in statements if (m := re.match(pattern, s, re.I))]
 
-    roles, databases, warehouses = created("role"), created("database"), created("warehouse")
-    assert len(roles) == len(databases) == len(warehouses) == 1, (
-        f"{path}: expected one role, database and warehouse for the dbt task"
+    databases, warehouses = created("database"), created("warehouse")
+    # the dbt task's role: the one granted to its service user
+    task_roles = [upper(m[1]) for s in statements
+                  if (m := re.match(r"grant role (\S+) to user \S+$", s, re.I))]  # fmt: skip
+    assert len(task_roles) == len(databases) == len(warehouses) == 1, (
+        f"{path}: expected one role granted to a user, one database and one warehouse"
     )
-    grants = set()
+    roles: dict[str, set[Need]] = {role: set() for role in created("role")}
     for statement in statements:
         match = re.match(r"grant (.+?) on (warehouse|database|schema|external volume|"
-                         r"integration) (\S+) to role (\S+)$", statement, re.I)  # fmt: skip
-        if match and upper(match[4]) == roles[0]:
+                         r"integration|future tables in schema|future views in schema|"
+                         r"all tables in schema|all views in schema) (\S+) to role (\S+)$",
+                         statement, re.I)  # fmt: skip
+        if match and upper(match[4]) in roles:
             for privilege in match[1].split(","):
-                grants.add(Need(privilege.strip().upper(), match[2].upper(), qualified(match[3])))
-    return Admin(roles[0], databases[0], warehouses[0], set(map(qualified, created("schema"))),
-                 grants)  # fmt: skip
+                need = Need(privilege.strip().upper(), match[2].upper(), qualified(match[3]))
+                roles[upper(match[4])].add(need)
+    role = task_roles[0]
+    return Admin(role, databases[0], warehouses[0], set(map(qualified, created("schema"))),
+                 roles[role], roles)  # fmt: skip
 
 
 def project_vars() -> dict:
     return yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+
+
+def marts_grants_config() -> str:
+    """The `+grants` of models: sales_gold: marts: in dbt_project.yml, as written."""
+    models = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["models"]
+    return models["sales_gold"]["marts"]["+grants"]
+
+
+def render_config(text: str, target_type: str, environ: dict[str, str]):
+    """A dbt_project.yml config value as dbt renders it (native types), for a target."""
+
+    def env_var(name: str, default: str | None = None) -> str:
+        return environ.get(name, default)
+
+    environment = jinja2.nativetypes.NativeEnvironment(undefined=jinja2.StrictUndefined)
+    return environment.from_string(text).render(
+        target=SimpleNamespace(type=target_type), env_var=env_var
+    )
 
 
 class _Return(Exception):
@@ -318,6 +361,18 @@ def tmp_relation_type(strategy: str, unique_key) -> str:
     return "view" if unique_key is None else "table"
 
 
+def grant_statements(node: dict, target: str, *, existing: bool) -> list[str]:
+    """dbt's apply_grants after a build with a `grants` config: on a relation built
+    over an existing one (incremental run, should_revoke) SHOW GRANTS first, then the
+    GRANTs (at most: only missing ones are granted); on a replaced one only the GRANTs
+    (copy_grants is off, the replace dropped them)."""
+    grants = node["config"].get("grants") or {}
+    statements = [f"show grants on {target}"] if grants and existing else []
+    for privilege, grantees in grants.items():
+        statements.append(f"grant {privilege} on {target} to {', '.join(grantees)}")
+    return statements
+
+
 def dbt_statements(manifest: dict, admin: Admin) -> list[str]:
     """What dbt-snowflake runs for this project: the schema check, the relation cache,
     every model's first build, every incremental model's next run, every test's query."""
@@ -347,6 +402,7 @@ def dbt_statements(manifest: dict, admin: Admin) -> list[str]:
         statements += reads(node)
         statements.append(f"create or replace {kind} {target} as (select ...)")
         statements += hook_statements(node, manifest, target)
+        statements += grant_statements(node, target, existing=False)
     for node in models:  # next run of the incremental models
         config = node["config"]
         if config["materialized"] != "incremental":
@@ -370,6 +426,7 @@ def dbt_statements(manifest: dict, admin: Admin) -> list[str]:
             raise AssertionError(f"{node['original_file_path']}: no statements listed here "
                                  f"for incremental_strategy {strategy!r}")  # fmt: skip
         statements += hook_statements(node, manifest, target)
+        statements += grant_statements(node, target, existing=True)
         statements.append(f"drop {tmp_kind} if exists {tmp} cascade")
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test":
@@ -436,8 +493,9 @@ def test_a_build_needs_only_granted_privileges(admin, manifest):
 def test_a_grant_missing_from_admin_setup_is_reported(admin, manifest):
     """The check itself: without CREATE TABLE on GOLD every table build is named."""
     schema = f"{admin.database}.GOLD"
-    reduced = Admin(admin.role, admin.database, admin.warehouse, admin.schemas,
-                    admin.grants - {Need("CREATE TABLE", "SCHEMA", schema)})  # fmt: skip
+    without = admin.grants - {Need("CREATE TABLE", "SCHEMA", schema)}
+    reduced = Admin(admin.role, admin.database, admin.warehouse, admin.schemas, without,
+                    admin.roles)  # fmt: skip
     statements = stage_statements(reduced) + dbt_statements(manifest, reduced)
     problems = unmet_needs(statements, reduced)
     assert problems and all(f"needs CREATE TABLE on SCHEMA {schema}" in p for p in problems)
@@ -465,6 +523,11 @@ ADAPTER_STATEMENTS = {
         'strategy in ("default", "merge", "append", "insert_overwrite") %} {{ return("view") }}',
     ],
     "global_project/macros/adapters/schema.sql": ["create schema if not exists"],
+    "global_project/macros/adapters/apply_grants.sql": [
+        "show grants on {{ relation.render() }}",
+        "grant {{ privilege }} on {{ relation.render() }} to {{ grantees | join(', ') }}",
+        "{% elif full_refresh_mode %}",  # should_revoke: a replaced relation is not diffed
+    ],
 }
 
 
@@ -481,3 +544,67 @@ def test_the_service_user_sessions_run_in_utc():
     user = json.loads((PROJECT.parent / "cdk.json").read_text())["context"]["snowflake_user"]
     statements = " ".join(ADMIN_SQL.read_text().lower().split())
     assert f"alter user {user.lower()} set timezone = 'utc';" in statements
+
+
+def reader_role(admin: Admin) -> str:
+    """The reader role: the one admin_setup.sql creates besides the task's."""
+    readers = sorted(set(admin.roles) - {admin.role})
+    assert len(readers) == 1, f"{ADMIN_SQL.name}: expected one reader role, found {readers}"
+    return readers[0]
+
+
+def test_the_reader_role_can_read_every_gold_table(admin):
+    """BI users reach gold through the reader role: the warehouse, the database, the
+    schema, and SELECT on every table and view created there (the future grants), as
+    well as on those that exist when the script runs."""
+    reader, gold = reader_role(admin), f"{admin.database}.GOLD"
+    assert {
+        Need("USAGE", "WAREHOUSE", admin.warehouse),
+        Need("USAGE", "DATABASE", admin.database),
+        Need("USAGE", "SCHEMA", gold),
+        Need("SELECT", "FUTURE TABLES IN SCHEMA", gold),
+        Need("SELECT", "FUTURE VIEWS IN SCHEMA", gold),
+        Need("SELECT", "ALL TABLES IN SCHEMA", gold),
+        Need("SELECT", "ALL VIEWS IN SCHEMA", gold),
+    } <= admin.roles[reader]
+    assert {need.privilege for need in admin.roles[reader]} == {"USAGE", "SELECT"}, "read only"
+
+
+def test_the_marts_grant_select_to_the_reader_on_snowflake_only(admin):
+    """The config dbt renders: the reader role of admin_setup.sql by default, another
+    through SNOWFLAKE_READER_ROLE, nothing on DuckDB (dbt-duckdb has no grants)."""
+    config = marts_grants_config()
+    assert render_config(config, "snowflake", {}) == {"select": [reader_role(admin)]}
+    assert render_config(config, "snowflake", {"SNOWFLAKE_READER_ROLE": "BI"}) == {"select": ["BI"]}
+    assert render_config(config, "duckdb", {}) == {}
+
+
+def test_every_mart_is_granted_to_the_reader_after_each_build(admin, manifest):
+    """On the prod target every mart (and only the marts) carries the grants config, so
+    dbt grants SELECT after each CREATE OR REPLACE; the task's role owns the mart, so
+    the grant needs nothing more from admin_setup.sql."""
+    reader = reader_role(admin)
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    marts = {n["name"] for n in models if n["original_file_path"].startswith("models/marts/")}
+    granted = {n["name"] for n in models if n["config"].get("grants")}
+    assert marts and granted == marts
+    assert all(n["config"]["grants"] == {"select": [reader]} for n in models if n["name"] in marts)
+    statements = dbt_statements(manifest, admin)
+    for node in models:
+        if node["name"] in marts:
+            assert f"grant select on {relation(node)} to {reader}" in statements
+    # the ownership is what allows them: on a table the role did not create they fail
+    dcl = [s for s in statements if s.startswith(("grant", "show grants"))]
+    assert len(unmet_needs(dcl, admin)) == len(dcl)
+
+
+def test_a_grant_to_a_role_admin_setup_does_not_create_is_reported(admin, manifest):
+    """SNOWFLAKE_READER_ROLE set to a role the admin did not create: every grant fails."""
+    renamed = {
+        key: {**node, "config": {**node["config"], "grants": {"select": ["ANALYSTS"]}}}
+        if node["config"].get("grants") else node
+        for key, node in manifest["nodes"].items()
+    }  # fmt: skip
+    statements = stage_statements(admin) + dbt_statements({**manifest, "nodes": renamed}, admin)
+    problems = unmet_needs(statements, admin)
+    assert problems and all("needs CREATED on ROLE ANALYSTS" in p for p in problems)
