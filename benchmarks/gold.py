@@ -229,8 +229,8 @@ def print_figures(args, rounds: list[Round]) -> None:
     print(f"fact_sales ratio            {fact_incremental / fact_full:>10.1%}")
     versions_full = phase_time(shown.full_results, "model.sales_gold.int_")
     versions_incremental = phase_time(shown.incremental_results, "model.sales_gold.int_")
-    print(f"SCD2 version models full    {versions_full:>10.2f} s")
-    print(f"SCD2 version models incr.   {versions_incremental:>10.2f} s")
+    print(f"SCD2 period models full     {versions_full:>10.2f} s")
+    print(f"SCD2 period models incr.    {versions_incremental:>10.2f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

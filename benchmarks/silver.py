@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from statistics import median
 
+from benchmarks.process_tree import cpu_seconds
 from benchmarks.silver_duckdb import duckdb_reference
 from local_twin.paths import REPO_ROOT
 
@@ -56,42 +57,22 @@ def dataset(rows: int, **options) -> tuple[Path, int]:
     return report.files[0], report.next_row_id
 
 
-def _cpu_seconds_of_tree(root_pid: int) -> float:
-    """user+system CPU of a process and all its descendants (JVM + Python workers)."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(entry.name), int(fields[1])
-        children.setdefault(ppid, []).append(pid)
-        times[pid] = (int(fields[11]) + int(fields[12])) / tick
-    total, stack = 0.0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += times.get(pid, 0.0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def run_job(spark, source: Path, lake: Path, run_id: str) -> tuple[float, dict]:
-    """Wall seconds of one job run; metrics get a `cpu_seconds` (JVM + Python workers)."""
+def run_job(
+    spark, source: Path, lake: Path, run_id: str, extra: dict[str, str] | None = None
+) -> tuple[float, dict]:
+    """Wall seconds of one job run (`extra`: more job arguments); metrics get a
+    `cpu_seconds` (JVM + Python workers)."""
     from sales_lake.silver_run import run_silver
 
     jvm_pid = spark.sparkContext._jvm.ProcessHandle.current().pid()
-    cpu = _cpu_seconds_of_tree(jvm_pid) + time.process_time()
+    cpu = cpu_seconds(jvm_pid) + time.process_time()
     started = time.perf_counter()
     metrics = run_silver(
         spark,
         {"source_kind": "batch", "run_id": run_id, "lake_uri": lake.as_uri(),
-         "source_uris": source.as_uri()},
+         "source_uris": source.as_uri(), **(extra or {})},
     )  # fmt: skip
-    metrics["cpu_seconds"] = _cpu_seconds_of_tree(jvm_pid) + time.process_time() - cpu
+    metrics["cpu_seconds"] = cpu_seconds(jvm_pid) + time.process_time() - cpu
     return time.perf_counter() - started, metrics
 
 
