@@ -27,6 +27,7 @@ INTEGRATION_PLACES = (
     "local_twin/test_twin_hooks.py",
     "local_twin/test_twin_engines.py",
     "local_twin/test_lambda_service.py",
+    "local_twin/test_uploads.py",
     "streaming/test_kafka_sink.py",
     "streaming/test_producer.py",
     "streaming/test_stream_twin.py",
@@ -50,9 +51,19 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{kind}: a test of kind {kind} (tests/conftest.py)")
 
 
+def xdist_group_of(item: pytest.Item) -> str:
+    """The unit `make test` hands to one of its two worker processes (`--dist loadgroup`):
+    a module, so its module fixtures (the dbt story build, a twin) are built once, and
+    the whole infrastructure folder, so the CDK app is synthesized once per run."""
+    place = Path(str(item.fspath)).relative_to(TESTS).as_posix()
+    return "infrastructure" if place.startswith("infrastructure/") else place
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(getattr(pytest.mark, kind_of(item)))
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
 
 
 @pytest.fixture(scope="session")
