@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make demo` and `make test`; both run
 # `scripts/setup.sh` first, which installs everything idempotently.
-.PHONY: setup demo docs test test-unit lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming
+.PHONY: setup demo docs test test-unit lint synth bench-generator bench-silver bench-gold bench-pipeline bench-streaming bench-scale
 
 VENV := .venv/bin
 # The machines this targets ship Node 20; jsii (behind aws-cdk-lib) still works on it but
@@ -22,8 +22,8 @@ test: setup
 	@echo "[test] ruff"
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
-	@echo "[test] pytest"
-	@$(VENV)/pytest
+	@echo "[test] pytest (2 worker processes; one Spark session and one synthesis each at most)"
+	@$(VENV)/pytest -n 2 --dist loadgroup
 
 # The fast lane: pure tests only (no Spark, dbt build, synthesis or running state machine;
 # kinds are assigned in tests/conftest.py), well under a minute.
@@ -38,5 +38,5 @@ synth: setup
 	@npx --no-install cdk synth --quiet
 
 # Benchmarks print figures (they are not tests): one target per issue's benchmark.
-bench-generator bench-silver bench-gold bench-pipeline bench-streaming: bench-%: setup
+bench-generator bench-silver bench-gold bench-pipeline bench-streaming bench-scale: bench-%: setup
 	@$(VENV)/python -m benchmarks.$*

@@ -91,12 +91,18 @@ def glue_runner(workspace: Workspace, timings: EngineTimings):
         args = localise_glue_arguments(arguments, workspace)
         run_id = args["run_id"]
         try:
-            from sales_lake.local_spark import local_spark_session
+            from sales_lake.local_spark import jvm_exit_message, local_spark_session
             from sales_lake.silver_run import run_silver
 
             spark = local_spark_session()  # first call starts the JVM (Glue's start-up)
             timings.add(run_id, "spark_start", time.perf_counter() - started)
-            run_silver(spark, args)
+            try:
+                run_silver(spark, args)
+            except Exception:
+                why = jvm_exit_message()
+                if why:
+                    raise RuntimeError(why) from None
+                raise
         finally:
             timings.add(run_id, "glue", time.perf_counter() - started)
         # The job wrote the run record into the workspace lake; mirror it into moto's S3,

@@ -131,7 +131,7 @@ def stream_events(
             raise RuntimeError(f"{report.failed} event(s) not delivered: {report.errors[:3]}")
 
         def announce(obj: SinkObject) -> None:
-            twin.put_raw_object(obj.key, obj.path.read_bytes())
+            twin.put_raw_file(obj.key, obj.path)
             run.objects.append(obj)
             if len(run.objects) % 10 == 1:
                 progress(f"  sink wrote {obj.key} ({obj.records} events)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from local_twin.executions import Executions
 from local_twin.lambda_runtime import load_asset_module
 from local_twin.lambda_service import LambdaService
 from local_twin.progress import Progress, quiet
+from local_twin.uploads import upload_file
 from local_twin.workspace import BATCH_PREFIX, LAKE_BUCKET, RAW_BUCKET, Workspace
 
 INPUT_SUFFIXES = (".csv", ".csv.gz")
@@ -133,12 +135,21 @@ class Twin:
         target.write_bytes(body)
         boto3.client("s3", region_name=REGION).put_object(Bucket=RAW_BUCKET, Key=key, Body=body)
 
+    def put_raw_file(self, key: str, path: Path) -> None:
+        """`put_raw_object` for a file of any size: copied and uploaded as streams (the
+        streaming sink writes its files in the workspace folder already)."""
+        target = self.workspace.object_path(RAW_BUCKET, key)
+        if not target.exists() or not target.samefile(path):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        upload_file(path, RAW_BUCKET, key, REGION, self.progress)
+
     def drop(self, files: list[Path]) -> list[dict]:
         """Drop files into landing/sales/ and run every execution they trigger to completion."""
         check_input_files(files)
         dropped_at = time.time()
         for path in files:
-            self.put_raw_object(BATCH_PREFIX + path.name, path.read_bytes())
+            self.put_raw_file(BATCH_PREFIX + path.name, path)
             self.progress(f"dropped {path.name} -> s3://{RAW_BUCKET}/{BATCH_PREFIX}{path.name}")
         started = self.deliver_events()
         return self.executions.wait(started, dropped_at=dropped_at)

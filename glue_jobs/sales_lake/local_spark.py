@@ -21,6 +21,10 @@ JARS_DIR = Path(
 )
 
 _DELTA_JARS = ("delta-spark_2.12", "delta-storage")
+MEMORY_VARIABLE = "SALES_PIPELINE_SPARK_MEMORY"
+DEFAULT_MEMORY = "4g"
+# HotSpot's exit status under -XX:+ExitOnOutOfMemoryError.
+OUT_OF_MEMORY_EXIT = 3
 
 
 class SparkSetupError(RuntimeError):
@@ -59,7 +63,7 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
         .config(
             "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
         )
-        .config("spark.driver.memory", os.environ.get("SALES_PIPELINE_SPARK_MEMORY", "4g"))
+        .config("spark.driver.memory", driver_memory())
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.enabled", "false")
@@ -70,7 +74,12 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(scratch / "warehouse"))
         .config("spark.local.dir", str(scratch / "tmp"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={scratch}")
+        # A JVM out of heap exits at once (status 3) instead of limping on or hanging
+        # with half its threads dead; jvm_exit_message() then says what to raise.
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={scratch} -XX:+ExitOnOutOfMemoryError",
+        )
         # Delta's defaults assume a cluster; these keep small-table commits fast.
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.stats.collect", "true")
@@ -79,6 +88,29 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
     spark.sparkContext.setLogLevel("ERROR")
     _silence_codegen_fallback(spark)
     return spark
+
+
+def driver_memory() -> str:
+    return os.environ.get(MEMORY_VARIABLE, DEFAULT_MEMORY)
+
+
+def jvm_exit_message() -> str | None:
+    """Why the local JVM is gone, in one line with the fix, or None while it runs.
+
+    Called after a Spark call failed: once the JVM has exited, py4j only reports a
+    broken connection, which says nothing about memory."""
+    from pyspark import SparkContext
+
+    process = getattr(SparkContext._gateway, "proc", None)
+    status = process.poll() if process is not None else None
+    if status is None:
+        return None
+    if status == OUT_OF_MEMORY_EXIT:
+        return (
+            f"Spark ran out of memory (driver memory {driver_memory()}); fix: raise "
+            f"{MEMORY_VARIABLE} (e.g. {MEMORY_VARIABLE}=8g) or lower the job's split_bytes"
+        )
+    return f"Spark's JVM exited with status {status}; see the lines it printed above"
 
 
 def _silence_codegen_fallback(spark) -> None:
