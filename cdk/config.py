@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from aws_cdk import RemovalPolicy
 from aws_cdk.aws_logs import RetentionDays
-from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES, QUALITY_POLICIES
+from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES, MIN_SPLIT_BYTES, QUALITY_POLICIES
 
 # Environments whose data may be destroyed with the stack. Everything else keeps
 # buckets, keys, tables and secrets when the stack (or a resource) is deleted.
@@ -98,6 +98,7 @@ class PipelineConfig:
     on_quality_breach: str
     header_policy: str  # how the silver job maps CSV headers (docs/ingest.md)
     date_order: str  # the order of ambiguous dates when a file does not tell
+    split_bytes: int  # a bigger uncompressed object is read as byte ranges of this size
     glue_worker_type: str
     glue_number_of_workers: int
     glue_timeout_minutes: int
@@ -147,6 +148,7 @@ class PipelineConfig:
             on_quality_breach=reader.choice("on_quality_breach", QUALITY_POLICIES),
             header_policy=reader.choice("header_policy", HEADER_POLICIES),
             date_order=reader.choice("date_order", DATE_ORDERS),
+            split_bytes=reader.integer("split_bytes", minimum=MIN_SPLIT_BYTES),
             glue_worker_type=reader.choice("glue_worker_type", GLUE_WORKER_TYPES),
             glue_number_of_workers=reader.integer("glue_number_of_workers", minimum=2),
             glue_timeout_minutes=reader.integer("glue_timeout_minutes", minimum=1),

@@ -189,6 +189,7 @@ class Processing(Construct):
                 # quality policy, threshold and release with each run.
                 "--header_policy": config.header_policy,
                 "--date_order": config.date_order,
+                "--split_bytes": str(config.split_bytes),
             },
         )
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import boto3
+from sales_lake.load_options import ARGUMENTS
 
 from local_twin import engines, provision
 from local_twin.aws_hooks import REGION, LocalRuntimes, local_aws
@@ -95,7 +96,11 @@ class Twin:
             "OnQualityBreach": on_quality_breach,
         }
         # As CDK sets them from context (cdk/processing.py): the job's default arguments.
-        self.job_arguments = {"--header_policy": header_policy, "--date_order": date_order}
+        self.job_arguments = {
+            "--header_policy": header_policy,
+            "--date_order": date_order,
+            "--split_bytes": ARGUMENTS["split_bytes"][0],
+        }
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Twin:

@@ -25,7 +25,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 MULTIPART_BYTES = 64 * 1024 * 1024
-SHOW_PROGRESS_BYTES = 256 * 1024 * 1024
+SHOW_PROGRESS_BYTES = 64 * 1024 * 1024
 PROGRESS_EVERY_SECONDS = 5.0
 
 

@@ -121,8 +121,29 @@ def count_evidence(columns: dict[str, DateParts]) -> dict:
         found[f"{name}__iso"] = _count(pc.is_valid(parts.iso["y"]))
         seps = pc.value_counts(pc.drop_null(parts.separator)).to_pylist()
         found[f"{name}__seps"] = [s["values"] for s in sorted(seps, key=lambda s: -s["counts"])]
+        # first-seen order with counts: what merge_evidence needs to rebuild __seps
+        found[f"{name}__sep_counts"] = [[s["values"], s["counts"]] for s in seps]
         found[f"{name}__width"] = pc.min(parts.first_width).as_py()
     return found
+
+
+def merge_evidence(parts: list[dict], columns: tuple[str, ...]) -> dict:
+    """The evidence of a whole file from that of its consecutive pieces (byte ranges), in
+    file order: what `count_evidence` gives on the whole file (votes add up, the digit
+    width is the smallest, separators rank by total count, ties by first appearance)."""
+    merged: dict = {}
+    for name in columns:
+        for vote in ("dmy", "mdy", "amb", "iso"):
+            merged[f"{name}__{vote}"] = sum(p.get(f"{name}__{vote}") or 0 for p in parts)
+        counts: dict[str, int] = {}
+        for part in parts:
+            for sep, count in part.get(f"{name}__sep_counts") or []:
+                counts[sep] = counts.get(sep, 0) + count
+        merged[f"{name}__seps"] = sorted(counts, key=lambda sep: -counts[sep])
+        merged[f"{name}__sep_counts"] = [[sep, n] for sep, n in counts.items()]
+        widths = [p.get(f"{name}__width") for p in parts if p.get(f"{name}__width") is not None]
+        merged[f"{name}__width"] = min(widths) if widths else None
+    return merged
 
 
 def detect_format(columns: dict[str, DateParts]) -> DateFormat:

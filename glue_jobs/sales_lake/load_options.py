@@ -25,7 +25,9 @@ ARGUMENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "quality_policy": ("stop", QUALITY_POLICIES),
     "max_quarantine_ratio": ("0.05", None),
     "accept_quality_breach": ("", None),
+    "split_bytes": (str(128 * 1024 * 1024), None),
 }
+MIN_SPLIT_BYTES = 1024
 
 
 class OptionError(ValueError):
@@ -39,13 +41,16 @@ class LoadOptions:
     `date_order`: the order of ambiguous dates when a file does not tell (auto: detect,
     quarantine what stays ambiguous). `quality_policy`/`max_quarantine_ratio`: the
     per-object gate. `accept_quality_breach`: who released held objects and when, or
-    None."""
+    None. `split_bytes`: an uncompressed object larger than this is read as byte ranges
+    of about this size by separate tasks (batch/byte_ranges.py); it bounds a task's
+    memory."""
 
     header_policy: str = "rescue"
     date_order: str = "auto"
     quality_policy: str = "stop"
     max_quarantine_ratio: float = 0.05
     accept_quality_breach: dict | None = None
+    split_bytes: int = 128 * 1024 * 1024
 
     @classmethod
     def from_args(cls, args: dict[str, str]) -> LoadOptions:
@@ -66,6 +71,12 @@ class LoadOptions:
                 f"--max_quarantine_ratio is {values['max_quarantine_ratio']!r}: "
                 "use a number from 0 to 1, e.g. 0.05"
             )
+        split = values["split_bytes"].replace("_", "")
+        if not split.isdigit() or int(split) < MIN_SPLIT_BYTES:
+            raise OptionError(
+                f"--split_bytes is {values['split_bytes']!r}: use a whole number of bytes, "
+                f"at least {MIN_SPLIT_BYTES} (default {ARGUMENTS['split_bytes'][0]}, 128 MiB)"
+            )
         accepted = values["accept_quality_breach"]
         release = None
         if accepted and accepted.lower() not in NO_RELEASE:
@@ -81,4 +92,5 @@ class LoadOptions:
             quality_policy=values["quality_policy"],
             max_quarantine_ratio=ratio,
             accept_quality_breach=release,
+            split_bytes=int(split),
         )

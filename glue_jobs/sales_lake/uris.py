@@ -8,8 +8,9 @@ Hadoop reads a path string (no query, no fragment, no %-decoding), so the same U
 goes to boto3, to Spark and into lineage. `file://` URIs follow the same rule: the
 path is literal (not %-encoded as `Path.as_uri()` writes it).
 
-Only small text objects go through here (manifests, metrics records); data goes
-through Spark. One helper for both schemes keeps the job identical in both places.
+Only small text objects go through here (manifests, metrics records) and byte ranges
+of big bronze objects (`read_range`, in the executors); other data goes through Spark.
+One helper for both schemes keeps the job identical in both places.
 boto3 is imported lazily: it is on Glue, and locally only needed for s3:// URIs.
 """
 
@@ -84,6 +85,20 @@ def read_text(uri: str) -> str:
         bucket, key = split_s3(uri)
         return _s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
     return local_path(uri).read_text(encoding="utf-8")
+
+
+def read_range(uri: str, start: int, length: int) -> bytes:
+    """Bytes [start, start + length) of an object (fewer at its end): one ranged GET on
+    S3, a seek locally. How the executors read a byte range of a big bronze object."""
+    if length <= 0:
+        return b""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        ranged = f"bytes={start}-{start + length - 1}"
+        return _s3().get_object(Bucket=bucket, Key=key, Range=ranged)["Body"].read()
+    with local_path(uri).open("rb") as handle:
+        handle.seek(start)
+        return handle.read(length)
 
 
 def write_text(uri: str, text: str) -> None:

@@ -52,6 +52,7 @@ def test_every_ingest_option_reaches_the_job_under_the_name_it_parses(synthesis,
     defaults = {k[2:]: v for k, v in _job(synthesis)["DefaultArguments"].items()}
     assert defaults["header_policy"] == cdk_context["header_policy"]
     assert defaults["date_order"] == cdk_context["date_order"]
+    assert defaults["split_bytes"] == str(cdk_context["split_bytes"])
     _, definition = asl.load_definition(PROJECT_ROOT / PIPELINE_DEFINITION)
     states = definition["States"]
     per_run = {

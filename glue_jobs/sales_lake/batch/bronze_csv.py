@@ -298,12 +298,12 @@ def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
         summary.notes.extend(header.notes)
         summary.rescued_columns = [header.rescued[i] for i in sorted(header.rescued)]
         width = header.width
-    numbers, raws, issues = _records(text, lines, first, width)
-    blank = pc.match_substring_regex(raws, _BLANK_ROW)
-    if pc.any(blank).as_py():
-        keep = pc.invert(blank)
-        summary.blank = len(raws) - pc.sum(keep).as_py()
-        numbers, raws, issues = (pc.filter(a, keep) for a in (numbers, raws, issues))
+    body = LineRules(
+        width=width,
+        assemble=bool(_SURROGATE.search(text)) or _any_odd(lines[first + 1 :]),
+        bad_encoding=bool(_SURROGATE.search(text)),
+    )
+    numbers, raws, issues, summary.blank = body_records(lines, first + 1, body)
     summary.records = len(raws)
     if summary.reject_reason:
         summary.outcome = "rejected"
@@ -320,18 +320,39 @@ def _escaped_byte(found: re.Match) -> str:
     return f"\\x{ord(found.group()) - 0xDC00:02x}"
 
 
-def _records(text: str, lines: list[str], first: int, width: int):
-    """(line numbers, raw records, reader issue or NULL) after the header, as Arrow."""
-    bad_encoding = bool(_SURROGATE.search(text))
-    body = None if bad_encoding else pa.array(lines[first + 1 :], type=pa.string())
-    if body is not None and not pc.sum(_quote_parity(body)).as_py():
+@dataclass(frozen=True)
+class LineRules:
+    """How a file's body lines become records, decided once for the whole file: its
+    header's width, whether records may span lines (any body line with an odd quote
+    count, or undecodable bytes: then `assemble_records` walks the lines; else a
+    vectorised pass), and whether undecodable bytes are present. A byte range of the
+    file (batch/byte_ranges.py) applies the same rules to its lines."""
+
+    width: int
+    assemble: bool
+    bad_encoding: bool = False
+
+
+def _any_odd(lines: list[str]) -> bool:
+    return bool(lines) and bool(pc.sum(_quote_parity(pa.array(lines, pa.string()))).as_py())
+
+
+def body_records(lines: list[str], start: int, rules: LineRules, number_offset: int = 0):
+    """(line numbers, raw records, reader issue or NULL, blank rows) of `lines[start:]`,
+    as Arrow; line i is physical line `number_offset + i + 1`. Blank rows (every field
+    empty) are counted and left out."""
+    if not rules.assemble:
+        body = pa.array(lines[start:], type=pa.string())
         keep = pc.invert(pc.equal(pc.utf8_trim_whitespace(body), ""))
-        numbers = pc.filter(pa.array(range(first + 2, first + 2 + len(body)), pa.int64()), keep)
+        first_number = number_offset + start + 1
+        numbers = pc.filter(
+            pa.array(range(first_number, first_number + len(body)), pa.int64()), keep
+        )
         raws = pc.filter(body, keep)
         issues = pa.nulls(len(raws), pa.string())
     else:  # records spanning lines, or surrogates (which cannot go into Arrow)
-        numbers, raws, issues = assemble_records(lines, first + 1, width)
-        if bad_encoding:
+        numbers, raws, issues = assemble_records(lines, start, rules.width)
+        if rules.bad_encoding:
             issues = [
                 ISSUE_ENCODING if _SURROGATE.search(raw) else issue
                 for raw, issue in zip(raws, issues, strict=True)
@@ -342,9 +363,15 @@ def _records(text: str, lines: list[str], first: int, width: int):
                 else raw
                 for raw in raws
             ]
-        numbers = pa.array(numbers, pa.int64())
+        numbers = pc.add(pa.array(numbers, pa.int64()), number_offset)
         raws, issues = pa.array(raws, pa.string()), pa.array(issues, pa.string())
-    if "\x00" in text:
+    if any("\x00" in line for line in lines[start:]):
         nul = pc.match_substring(raws, "\x00")
         issues = pc.if_else(nul, pa.scalar(ISSUE_NUL, pa.string()), issues)
-    return numbers, raws, issues
+    blank = pc.match_substring_regex(raws, _BLANK_ROW)
+    blanks = 0
+    if pc.any(blank).as_py():
+        keep = pc.invert(blank)
+        blanks = len(raws) - pc.sum(keep).as_py()
+        numbers, raws, issues = (pc.filter(a, keep) for a in (numbers, raws, issues))
+    return numbers, raws, issues, blanks

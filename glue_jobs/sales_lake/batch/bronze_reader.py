@@ -1,11 +1,13 @@
 """Read bronze CSV objects into a DataFrame of typed, validated records.
 
-Each object is read whole in one task (`binary_files.read_objects`), where
-`parse_file` and `conform` turn it into Arrow batches, so many objects parse in
-parallel and the driver never holds data. Output: one row per record (typed business
-columns, rescued unknown columns, reason codes and detail; the raw text only where the
-record is rejected, since only quarantine shows it) plus one `file` row per object
-carrying its summary (JSON), so a single cached pass feeds everything.
+Each object up to `split_bytes` is read whole in one task (`binary_files.read_objects`),
+where `parse_file` and `conform` turn it into Arrow batches, so many objects parse in
+parallel and the driver never holds data; a bigger plain-text object is read in byte
+ranges by separate tasks with the same results (range_reader.py). Output: one row per
+record (typed business columns, rescued unknown columns, reason codes and detail; the
+raw text only where the record is rejected, since only quarantine shows it) plus one
+`file` row per object (per range for a split one) carrying its summary (JSON), so a
+single cached pass feeds everything.
 
 One object never fails the run: whatever goes wrong while reading it (any exception,
 a parser bug included) makes it a rejected file with reason `unreadable` and a
@@ -33,6 +35,7 @@ from sales_lake.batch.bronze_csv import (
 )
 from sales_lake.batch.conform import conform_in_chunks
 from sales_lake.binary_files import read_objects
+from sales_lake.dates import DateFormat
 from sales_lake.load_options import DATE_ORDERS, LoadOptions
 from sales_lake.reasons import filled
 from sales_lake.run_sources import Source
@@ -78,17 +81,21 @@ def declared_date_order(uri: str, default: str, metadata: str | None = None) -> 
 
 
 def record_batches(
-    source_index: int, parsed: ParsedFile, date_order: str = "auto"
+    source_index: int,
+    parsed: ParsedFile,
+    date_order: str = "auto",
+    fmt: DateFormat | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The object's records as batches, then its summary row (with the count of
-    rejected records, known only once every record is typed)."""
+    rejected records, known only once every record is typed). `fmt`: the date format
+    when it was decided over more than `parsed` (a byte range of a file)."""
     raws = pa.array(parsed.raw_records, type=pa.string())
     numbers = pa.array(parsed.line_numbers, type=pa.int64())
     issues = parsed.issues
     issues = pa.array(issues if len(issues) else [None] * len(raws), type=pa.string())
     if len(raws):
         fmt, chunks = conform_in_chunks(
-            raws, issues, BATCH_ROWS, os.cpu_count() or 1, parsed.header, date_order
+            raws, issues, BATCH_ROWS, os.cpu_count() or 1, parsed.header, date_order, fmt
         )
         if parsed.summary.outcome != "rejected":
             parsed.summary.date_format = fmt.label
@@ -166,7 +173,27 @@ def dropped_sources(summaries: dict[int, dict]) -> set[int]:
 
 
 def read_bronze(spark, sources: list[Source], options: LoadOptions | None = None):
-    """DataFrame (PARSED_SCHEMA) of every record of `sources` plus one summary row each.
-    One task per object; the loader's range partitioning by row_id spreads the rows later."""
-    per_object = partial(parsed_batches, options=options or LoadOptions())
-    return read_objects(spark, sources, per_object, PARSED_SCHEMA)
+    """DataFrame (PARSED_SCHEMA) of every record of `sources` plus a summary row per
+    object, or per byte range of an object read in ranges (`merge_summaries` adds those
+    up). An object up to `split_bytes` is one task; a bigger plain-text one is read in
+    byte ranges (range_reader.py); the loader's range partitioning by row_id spreads
+    the rows later."""
+    from sales_lake.batch import range_reader  # it builds on this module's functions
+
+    options = options or LoadOptions()
+    planned = {}
+    for source in sources:
+        ranges = range_reader.plan(source, options)
+        if ranges is not None:
+            planned[source.index] = (source, ranges)
+    whole = [source for source in sources if source.index not in planned]
+    split = None
+    if planned:
+        split, read_whole = range_reader.read_ranges(spark, planned, options)
+        whole += read_whole
+    per_object = partial(parsed_batches, options=options)
+    if split is None:
+        return read_objects(spark, whole, per_object, PARSED_SCHEMA)
+    if not whole:
+        return split
+    return read_objects(spark, whole, per_object, PARSED_SCHEMA).unionByName(split)

@@ -456,13 +456,36 @@ def _split(records: pa.Array, issues: pa.Array | None, header: HeaderMap | None)
     return _Split(raw, counts, issues, parts, header.width, rescued)
 
 
+def _evidence(chunks: list[_Split]) -> dict:
+    return dates.count_evidence(
+        {name: dates.concat([c.date_parts[name] for c in chunks]) for name in DATE_COLUMNS}
+    )
+
+
 def _detect(chunks: list[_Split], date_order: str = "auto") -> dates.DateFormat:
     """The file's date format, from the date columns of all its chunks; a declared
     order (`date_order`) settles a file whose dates cannot tell."""
-    detected = dates.detect_format(
-        {name: dates.concat([c.date_parts[name] for c in chunks]) for name in DATE_COLUMNS}
-    )
-    return dates.with_declared_order(detected, date_order)
+    return decide_date_format([_evidence(chunks)], date_order)
+
+
+def decide_date_format(evidence: list[dict], date_order: str = "auto") -> dates.DateFormat:
+    """The file's date format from the evidence of its pieces, in file order."""
+    merged = evidence[0] if len(evidence) == 1 else dates.merge_evidence(evidence, DATE_COLUMNS)
+    return dates.with_declared_order(dates.decide(merged, DATE_COLUMNS), date_order)
+
+
+def date_evidence(
+    records: pa.Array, issues: pa.Array | None, rows: int, header: HeaderMap | None = None
+) -> dict:
+    """The date evidence of one piece of a file (a byte range), for decide_date_format."""
+    if not len(records):
+        return {}
+    chunks = [
+        _split(records.slice(start, rows), None if issues is None else issues.slice(start, rows),
+               header)
+        for start in range(0, len(records), rows)
+    ]  # fmt: skip
+    return _evidence(chunks)
 
 
 def _type(chunk: _Split, fmt: dates.DateFormat) -> Conformed:
@@ -537,6 +560,7 @@ def conform_in_chunks(
     workers: int,
     header: HeaderMap | None = None,
     date_order: str = "auto",
+    fmt: dates.DateFormat | None = None,
 ) -> tuple[dates.DateFormat, Iterator[tuple[int, Conformed]]]:
     """`conform` over slices of `rows` records on `workers` threads: the file's date
     format, and (offset, result) per slice in order, each ready as soon as it is done.
@@ -557,7 +581,8 @@ def conform_in_chunks(
                 starts,
             )
         )
-        fmt = _detect(chunks, date_order)
+        if fmt is None:  # else decided over the whole file (a byte range of it is typed)
+            fmt = _detect(chunks, date_order)
         futures = [pool.submit(_type, chunk, fmt) for chunk in chunks]
     except BaseException:
         pool.shutdown(cancel_futures=True)

@@ -28,6 +28,7 @@ from sales_lake import delta_tables, quality_gate
 from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
 from sales_lake.batch.bronze_reader import dropped_sources, read_bronze
+from sales_lake.batch.byte_ranges import merge_summaries
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source
@@ -76,7 +77,10 @@ def _write(
                 "files"
             ),
         ).first()
-        summaries = {f.source_index: json.loads(f.file_summary) for f in first["files"]}
+        parts: dict[int, list[dict]] = {}
+        for f in first["files"]:
+            parts.setdefault(f.source_index, []).append(json.loads(f.file_summary))
+        summaries = {index: merge_summaries(found) for index, found in parts.items()}
         breached = quality_gate.breaches(summaries, options)
         if breached:
             reasons = _reasons(conformed, [b.index for b in breached])
