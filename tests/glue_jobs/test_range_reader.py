@@ -28,8 +28,8 @@ QUARANTINE = ("line_number", "raw_record", "reason_codes", "reason_detail")
 
 
 def _export(tmp_path):
-    report = write_dataset(tmp_path / "gen", rows=3000, files=1, seed=7, crlf=True,
-                           faults={"malformed": 0.01, "bad_date": 0.01, "encoding": 0.005})  # fmt: skip
+    faults = {"malformed": 0.01, "bad_date": 0.01, "encoding": 0.005}
+    report = write_dataset(tmp_path / "gen", rows=3000, files=1, seed=7, crlf=True, faults=faults)
     [path] = report.files
     extra = [row(900_001, product_name='"Binder, ""Heavy""\r\nDuty"'),
              row(900_002, product_name='5" screen'), row(900_003)]  # fmt: skip
