@@ -102,9 +102,16 @@ def jvm_exit_message() -> str | None:
     from pyspark import SparkContext
 
     process = getattr(SparkContext._gateway, "proc", None)
-    status = process.poll() if process is not None else None
-    if status is None:
+    if process is None:
         return None
+    try:
+        SparkContext._jvm.java.lang.System.nanoTime()  # still answering: not about the JVM
+        return None
+    except Exception:  # noqa: BLE001 - any failure to reach it means it is going away
+        try:
+            status = process.wait(timeout=30)
+        except Exception:  # noqa: BLE001 - alive but not answering
+            return None
     if status == OUT_OF_MEMORY_EXIT:
         return (
             f"Spark ran out of memory (driver memory {driver_memory()}); fix: raise "

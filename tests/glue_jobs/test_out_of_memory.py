@@ -2,7 +2,8 @@
 the setting to raise; it never hangs (the JVM used to limp on with dead threads).
 
 The run is a process of its own with a 512 MB driver (the suite's session is shared and
-must survive), asked to collect more rows than that heap can hold.
+must survive); the driver is asked for an array bigger than that heap, as a collect of
+too many rows would.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ RUN = textwrap.dedent(
 
     spark = local_spark_session(app_name="oom-check", cores=1)
     try:
-        spark.range(200_000_000).collect()
+        jvm = spark.sparkContext._jvm
+        jvm.java.lang.reflect.Array.newInstance(jvm.java.lang.Long.TYPE, 200_000_000)
     except Exception:
         print("MESSAGE", jvm_exit_message(), flush=True)
         sys.exit(1)
