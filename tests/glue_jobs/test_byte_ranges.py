@@ -165,4 +165,5 @@ def test_only_plain_text_is_split():
     assert splittable_head(HEADER.encode())
     assert not splittable_head(b"\x1f\x8b\x08" + b"\x00" * 20)  # gzip: one stream
     assert not splittable_head("Row ID,Order ID\n".encode("utf-16")), "UTF-16: two-byte units"
+    assert not splittable_head("Row ID,Order ID\n".encode("utf-16-le")), "even without a BOM"
     assert not splittable_head(b"PK\x03\x04" + b"\x00" * 40)  # a workbook

@@ -52,7 +52,7 @@ from sales_lake.batch.bronze_csv import (
     body_records,
     physical_lines,
 )
-from sales_lake.batch.file_kind import GZIP_MAGIC, binary_kind
+from sales_lake.batch.file_kind import GZIP_MAGIC, _looks_utf16_without_bom, binary_kind
 from sales_lake.batch.header_map import HeaderMap, HeaderRejection, map_header
 from sales_lake.reasons import filled
 
@@ -79,11 +79,7 @@ def splittable_head(head: bytes) -> bool:
     text (not gzip, not UTF-16/32, not a binary format)."""
     if head.startswith(GZIP_MAGIC) or head.startswith(_WIDE_BOMS):
         return False
-    probe = head[:4096]
-    if len(probe) >= 8 and (
-        probe[1::2].count(0) > 0.9 * len(probe[1::2])
-        or probe[0::2].count(0) > 0.9 * len(probe[0::2])
-    ):
+    if _looks_utf16_without_bom(head[:4096]):  # what bronze_csv.decode reads as UTF-16
         return False
     return binary_kind(head) is None
 
