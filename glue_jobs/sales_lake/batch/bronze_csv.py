@@ -298,12 +298,9 @@ def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
         summary.notes.extend(header.notes)
         summary.rescued_columns = [header.rescued[i] for i in sorted(header.rescued)]
         width = header.width
-    body = LineRules(
-        width=width,
-        assemble=bool(_SURROGATE.search(text)) or _any_odd(lines[first + 1 :]),
-        bad_encoding=bool(_SURROGATE.search(text)),
-    )
-    numbers, raws, issues, summary.blank = body_records(lines, first + 1, body)
+    bad_encoding = bool(_SURROGATE.search(text))
+    rules = LineRules(width, bad_encoding or _any_odd(lines[first + 1 :]), bad_encoding)
+    numbers, raws, issues, summary.blank = body_records(lines, first + 1, rules)
     summary.records = len(raws)
     if summary.reject_reason:
         summary.outcome = "rejected"
@@ -365,8 +362,8 @@ def body_records(lines: list[str], start: int, rules: LineRules, number_offset: 
             ]
         numbers = pc.add(pa.array(numbers, pa.int64()), number_offset)
         raws, issues = pa.array(raws, pa.string()), pa.array(issues, pa.string())
-    if any("\x00" in line for line in lines[start:]):
-        nul = pc.match_substring(raws, "\x00")
+    nul = pc.match_substring(raws, "\x00")
+    if pc.any(nul).as_py():
         issues = pc.if_else(nul, pa.scalar(ISSUE_NUL, pa.string()), issues)
     blank = pc.match_substring_regex(raws, _BLANK_ROW)
     blanks = 0

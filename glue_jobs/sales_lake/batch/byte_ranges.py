@@ -45,14 +45,16 @@ from sales_lake.batch import bronze_csv
 from sales_lake.batch.bronze_csv import (
     _NON_ASCII_TEXT,
     _SURROGATE,
+    REASON_UNREADABLE,
     FileSummary,
     LineRules,
     ParsedFile,
     _escaped_byte,
+    _wide_encoding,
     body_records,
     physical_lines,
 )
-from sales_lake.batch.file_kind import GZIP_MAGIC, _looks_utf16_without_bom, binary_kind
+from sales_lake.batch.file_kind import GZIP_MAGIC, binary_kind
 from sales_lake.batch.header_map import HeaderMap, HeaderRejection, map_header
 from sales_lake.reasons import filled
 
@@ -68,7 +70,6 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _MAYBE_BLANK = re.compile(rb"^[\s\x1c-\x1f\x80-\xff]*$")
 _C1 = re.compile(rb"[\x80-\x9f]")
 _UTF8_BOM = codecs.BOM_UTF8
-_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 ENCODING_NOTE = "some lines are not valid UTF-8: they are quarantined"
 
 Reader = Callable[[int, int], bytes]  # (start, length) -> bytes of the object
@@ -77,9 +78,7 @@ Reader = Callable[[int, int], bytes]  # (start, length) -> bytes of the object
 def splittable_head(head: bytes) -> bool:
     """Whether an object starting with `head` may be read in ranges: plain byte-oriented
     text (not gzip, not UTF-16/32, not a binary format)."""
-    if head.startswith(GZIP_MAGIC) or head.startswith(_WIDE_BOMS):
-        return False
-    if _looks_utf16_without_bom(head[:4096]):  # what bronze_csv.decode reads as UTF-16
+    if head.startswith(GZIP_MAGIC) or _wide_encoding(head):  # decode's own UTF-16/32 rule
         return False
     return binary_kind(head) is None
 
@@ -276,8 +275,6 @@ ADDED = ("records", "blank", "rejected", "rescued_rows")
 def merge_summaries(parts: list[dict]) -> dict:
     """One object's summary from the partial ones of its ranges (one part: itself). Counts
     add up; a range that could not be read makes the whole object unreadable."""
-    from sales_lake.batch.bronze_csv import REASON_UNREADABLE
-
     if len(parts) == 1:
         return parts[0]
     failed = [p for p in parts if p.get("reject_reason") == REASON_UNREADABLE]

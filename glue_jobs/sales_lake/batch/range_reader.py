@@ -63,9 +63,9 @@ def _scan(task: RangeTask):
         return task.source.index, task.index, error
 
 
-def _evidence(task: RangeTask, decision: byte_ranges.FileDecision):
+def _evidence(task: RangeTask, decisions: dict[int, byte_ranges.FileDecision]):
     try:
-        parsed = byte_ranges.range_parsed(_read(task), decision, task.index)
+        parsed = byte_ranges.range_parsed(_read(task), decisions[task.source.index], task.index)
         return (
             task.source.index,
             task.index,
@@ -123,7 +123,11 @@ def read_ranges(spark, planned: dict[int, tuple[Source, list[tuple[int, int]]]],
         else:
             decisions[index] = decision
     evidence_tasks = [t for i in decisions for t in tasks[i]]
-    evidence = _collect(spark, evidence_tasks, _with_decision(decisions)) if evidence_tasks else {}
+    evidence = (
+        _collect(spark, evidence_tasks, partial(_evidence, decisions=decisions))
+        if evidence_tasks
+        else {}
+    )
     plans: dict[tuple[int, int], tuple] = {}
     for index, decision in decisions.items():
         source = planned[index][0]
@@ -151,10 +155,3 @@ def read_ranges(spark, planned: dict[int, tuple[Source, list[tuple[int, int]]]],
     for part in frames:
         frame = part if frame is None else frame.unionByName(part)
     return frame, whole
-
-
-def _with_decision(decisions):
-    def run(task: RangeTask):
-        return _evidence(task, decisions[task.source.index])
-
-    return run
