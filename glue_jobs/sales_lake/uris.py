@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
 
@@ -99,6 +100,15 @@ def read_range(uri: str, start: int, length: int) -> bytes:
     with local_path(uri).open("rb") as handle:
         handle.seek(start)
         return handle.read(length)
+
+
+def open_stream(uri: str) -> BinaryIO:
+    """The object as a stream read front to back (one GET on S3, streamed): how a task
+    reads a gzip object bigger than it may hold (batch/gzip_reader.py). Close it."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        return _s3().get_object(Bucket=bucket, Key=key)["Body"]
+    return local_path(uri).open("rb")
 
 
 def write_text(uri: str, text: str) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 from sales_lake import silver_run
-from sales_lake.batch import bronze_reader
+from sales_lake.batch import bronze_objects
 from sales_lake.batch import loader as batch_loader
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_sources import Source
@@ -37,7 +37,7 @@ OUTCOME = {LOADED: "ok", EMPTY: "empty", HEADER_ONLY: "header_only"}
 def _read(index: int, battery_file: BatteryFile) -> tuple[dict, list[tuple[int, list[str]]]]:
     """(file summary, (row_id, reason codes) per record) as the executors produce them."""
     source = Source(index=index, uri=f"s3://raw/landing/sales/{battery_file.name}")
-    batches = list(bronze_reader.parsed_batches(source, battery_file.content, LoadOptions()))
+    batches = list(bronze_objects.parsed_batches(source, battery_file.content, LoadOptions()))
     *records, last = batches
     assert last.column("row_kind").to_pylist() == ["file"]
     summary = json.loads(last.column("file_summary")[0].as_py())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 from sales_lake import silver_run, uris
-from sales_lake.batch import bronze_reader
+from sales_lake.batch import bronze_objects, bronze_reader
 from sales_lake.batch import loader as batch_loader
 from sales_lake.run_sources import Source
 
@@ -50,7 +50,7 @@ def test_a_failure_after_some_batches_ends_the_object_with_one_unreadable_row(mo
     )
     content = "\n".join([HEADER, row(1), row(2, city=POISON), row(3), row(4)]).encode()
     source = Source(index=7, uri="s3://raw/landing/sales/poison.csv")
-    batches = list(bronze_reader.parsed_batches(source, content))
+    batches = list(bronze_objects.parsed_batches(source, content))
     assert _kinds(batches) == ["record", "record", "file"]  # two rows went out first
     summary = bronze_reader.json.loads(batches[-1].column("file_summary")[0].as_py())
     assert summary["reject_reason"] == "unreadable" and summary["records"] == 0
@@ -75,7 +75,7 @@ def test_the_run_loads_the_other_objects_and_nothing_of_the_failed_one(
         batches = [
             batch
             for s in sources
-            for batch in bronze_reader.parsed_batches(s, uris.local_path(s.uri).read_bytes())
+            for batch in bronze_objects.parsed_batches(s, uris.local_path(s.uri).read_bytes())
         ]
         table = pa.Table.from_batches(batches, schema=bronze_reader.ARROW_SCHEMA)
         return spark.createDataFrame(table.to_pylist(), bronze_reader.PARSED_SCHEMA)

@@ -1,4 +1,4 @@
-"""Property-based tests of the executor-side parser (`bronze_reader.parsed_batches`).
+"""Property-based tests of the executor-side parser (`bronze_objects.parsed_batches`).
 
 The parser is meant never to raise: whatever the bytes of an object, it yields that
 object's record rows and then exactly one `file` row whose summary accounts for them.
@@ -24,7 +24,7 @@ from decimal import Decimal
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sales_lake.batch import bronze_reader
+from sales_lake.batch import bronze_objects, bronze_reader
 from sales_lake.load_options import HEADER_POLICIES, LoadOptions
 from sales_lake.run_sources import Source
 from sales_lake.schema import BUSINESS_COLUMNS, CANONICAL_HEADER
@@ -55,7 +55,7 @@ def read(content: bytes, policy: str = "rescue") -> tuple[list[dict], dict]:
     """(record rows, file summary) of one object; asserts the shape every object has:
     record rows, then one `file` row, all of this source."""
     options = LoadOptions(header_policy=policy)
-    batches = list(bronze_reader.parsed_batches(SOURCE, content, options))
+    batches = list(bronze_objects.parsed_batches(SOURCE, content, options))
     rows = pa.Table.from_batches(batches, schema=bronze_reader.ARROW_SCHEMA).to_pylist()
     kinds = [r["row_kind"] for r in rows]
     assert kinds == ["record"] * (len(rows) - 1) + ["file"], kinds

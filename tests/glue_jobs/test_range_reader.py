@@ -2,19 +2,21 @@
 and writes exactly what it writes when it reads the file whole.
 
 One generated export (real shapes, faults, CRLF) with multi-line records, stray quotes
-and bad bytes added, loaded twice: with a 32 KiB split and with the default (whole).
-Silver, quarantine and the run record's file entry must be identical.
+and bad bytes added, loaded three times: with a 32 KiB split, gzip-compressed (bigger
+than the split: one task streams it), and with the default (whole). Silver, quarantine
+and the run record's file entry must be identical (but for the gzip one's compression).
 """
 
 from __future__ import annotations
 
+import gzip
 import math
 
 import pytest
 from sales_lake import silver_run
 from sales_lake.batch import loader as batch_loader
 from sales_lake.batch import range_reader
-from sales_lake.batch.bronze_reader import read_bronze
+from sales_lake.batch.bronze_objects import read_bronze
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_sources import Source
 
@@ -54,7 +56,7 @@ def _load(spark, path, lake, split: str | None) -> tuple[dict, list, list]:
     )
 
 
-def test_a_file_read_in_ranges_loads_exactly_as_read_whole(spark, tmp_path):
+def test_a_file_read_in_ranges_or_streamed_as_gzip_loads_exactly_as_read_whole(spark, tmp_path):
     path = _export(tmp_path)
     size = path.stat().st_size
     source = Source(0, path.as_uri(), size=size)
@@ -62,11 +64,23 @@ def test_a_file_read_in_ranges_loads_exactly_as_read_whole(spark, tmp_path):
     ranges = range_reader.plan(source, options)
     assert len(ranges) == math.ceil(size / SPLIT) >= 10
     assert read_bronze(spark, [source], options).rdd.getNumPartitions() >= len(ranges)
+    packed = tmp_path / "export.csv.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert packed.stat().st_size > SPLIT  # streamed from its URI, not read by binaryFile
 
     split_record, split_sales, split_quarantine = _load(spark, path, tmp_path / "a", str(SPLIT))
+    gzip_record, gzip_sales, gzip_quarantine = _load(spark, packed, tmp_path / "c", str(SPLIT))
     whole_record, whole_sales, whole_quarantine = _load(spark, path, tmp_path / "b", None)
-    assert split_sales == whole_sales and len(whole_sales) > 1900
-    assert split_quarantine == whole_quarantine and len(whole_quarantine) > 15
-    assert split_record["counts"] == whole_record["counts"]
-    [split_file], [whole_file] = split_record["sources"], whole_record["sources"]
+    assert split_sales == gzip_sales == whole_sales and len(whole_sales) > 1900
+    assert split_quarantine == gzip_quarantine == whole_quarantine and len(whole_quarantine) > 15
+    assert split_record["counts"] == gzip_record["counts"] == whole_record["counts"]
+    [split_file], [gzip_file], [whole_file] = (
+        split_record["sources"], gzip_record["sources"], whole_record["sources"]
+    )  # fmt: skip
     assert split_file == whole_file
+    assert gzip_file.pop("compression") == "gzip" and whole_file.pop("compression") is None
+    assert {**gzip_file, "uri": None, "version": None} == {
+        **whole_file,
+        "uri": None,
+        "version": None,
+    }

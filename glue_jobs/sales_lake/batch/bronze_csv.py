@@ -104,13 +104,21 @@ def decompress(data: bytes, summary: FileSummary) -> bytes:
     summary.compression = "gzip"
     try:
         return gzip.decompress(data)
-    except (EOFError, OSError, zlib.error) as error:
-        problem = "truncated" if isinstance(error, EOFError) else f"corrupt ({error})"
-        raise Rejected(
-            REASON_CORRUPT_GZIP,
-            f"the gzip stream is {problem}; nothing of it was loaded; fix: compress the "
-            "complete file again (gzip) and upload it",
-        ) from None
+    except GZIP_ERRORS as error:
+        raise corrupt_gzip(error) from None
+
+
+GZIP_ERRORS = (EOFError, OSError, zlib.error)
+
+
+def corrupt_gzip(error: BaseException) -> Rejected:
+    """The rejection of a gzip stream that failed to decompress (one of GZIP_ERRORS)."""
+    problem = "truncated" if isinstance(error, EOFError) else f"corrupt ({error})"
+    return Rejected(
+        REASON_CORRUPT_GZIP,
+        f"the gzip stream is {problem}; nothing of it was loaded; fix: compress the "
+        "complete file again (gzip) and upload it",
+    )
 
 
 _BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
@@ -258,10 +266,11 @@ def assemble_records(
     return numbers, raws, issues
 
 
-def parse_file(data: bytes, header_policy: str = "rescue") -> ParsedFile:
+def parse_file(data: bytes, header_policy: str = "rescue", gunzipped: bool = False) -> ParsedFile:
     """bytes of one bronze object -> its records and a summary. Never raises on bad input:
-    a problem of the whole object makes it a rejected file with a reason and a fix."""
-    summary = FileSummary()
+    a problem of the whole object makes it a rejected file with a reason and a fix.
+    `gunzipped`: `data` is a gzip object's content, decompressed already (gzip_reader)."""
+    summary = FileSummary(compression="gzip" if gunzipped else None)
     try:
         return _parse(data, summary, header_policy)
     except Rejected as rejection:
@@ -276,7 +285,7 @@ def rejected_file(summary: FileSummary, reason: str, detail: str) -> ParsedFile:
 
 def _parse(data: bytes, summary: FileSummary, header_policy: str) -> ParsedFile:
     kind = binary_kind(data)
-    if kind is None and data.startswith(GZIP_MAGIC):
+    if kind is None and data.startswith(GZIP_MAGIC) and not summary.compression:
         data = decompress(data, summary)
         kind = binary_kind(data)
     if kind is not None:

@@ -1,17 +1,16 @@
-"""Read bronze CSV objects into a DataFrame of typed, validated records.
+"""Bronze CSV records as Arrow batches of typed, validated rows: what every reader of
+bronze objects (bronze_objects.py routes them) hands to Spark.
 
-Each object up to `split_bytes` is read whole in one task (`binary_files.read_objects`),
-where `parse_file` and `conform` turn it into Arrow batches, so many objects parse in
-parallel and the driver never holds data; a bigger plain-text object is read in byte
-ranges by separate tasks with the same results (range_reader.py). Output: one row per
-record (typed business columns, rescued unknown columns, reason codes and detail; the
-raw text only where the record is rejected, since only quarantine shows it) plus one
-`file` row per object (per range for a split one) carrying its summary (JSON), so a
-single cached pass feeds everything.
+`record_batches` turns a parsed object, or one byte range of it, into batches
+(`parse_file` and `conform` in the task that read the bytes, so the driver never holds
+data). Output: one row per record (typed business columns, rescued unknown columns,
+reason codes and detail; the raw text only where the record is rejected, since only
+quarantine shows it) plus one `file` row per object (per range for a split one)
+carrying its summary (JSON), so a single cached pass feeds everything.
 
 One object never fails the run: whatever goes wrong while reading it (any exception,
-a parser bug included) makes it a rejected file with reason `unreadable` and a
-one-line message, and the other objects load. Its records are all or nothing: rows
+a parser bug included) makes it a rejected file with reason `unreadable` (`unreadable`)
+and a one-line message, and the other objects load. Its records are all or nothing: rows
 it yielded before failing are dropped by the loader (`dropped_sources`).
 """
 
@@ -21,7 +20,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,13 +28,11 @@ from sales_lake.batch.bronze_csv import (
     REASON_UNREADABLE,
     FileSummary,
     ParsedFile,
-    parse_file,
     rejected_file,
 )
 from sales_lake.batch.conform import conform_in_chunks
-from sales_lake.binary_files import read_objects
 from sales_lake.dates import DateFormat
-from sales_lake.load_options import DATE_ORDERS, LoadOptions
+from sales_lake.load_options import DATE_ORDERS
 from sales_lake.reasons import filled
 from sales_lake.run_sources import Source
 from sales_lake.schema import BUSINESS_COLUMNS, RESCUE_COLUMNS, ddl
@@ -146,54 +142,6 @@ def unreadable(source: Source, error: BaseException) -> pa.RecordBatch:
     )
 
 
-def parsed_batches(
-    source: Source, content: bytes, options: LoadOptions | None = None
-) -> Iterator[pa.RecordBatch]:
-    """The executor side: one object's bytes -> its record batches and summary row.
-
-    Batches stream out as they are typed (memory stays one batch deep), so a failure
-    halfway through an object can follow rows already handed to Spark: the object's
-    summary row then says `unreadable`, and the loader drops every row of an object
-    whose summary says so (`dropped_sources`). Memory errors are not caught: they are
-    about the worker, not the object."""
-    options = options or LoadOptions()
-    try:
-        parsed = parse_file(content, options.header_policy)
-        date_order = declared_date_order(source.uri, options.date_order, source.date_order)
-        yield from record_batches(source.index, parsed, date_order)
-    except MemoryError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any failure is this object's, by design
-        yield unreadable(source, error)
-
-
 def dropped_sources(summaries: dict[int, dict]) -> set[int]:
     """Objects none of whose rows may load: those whose reading failed part way."""
     return {i for i, s in summaries.items() if s.get("reject_reason") == REASON_UNREADABLE}
-
-
-def read_bronze(spark, sources: list[Source], options: LoadOptions | None = None):
-    """DataFrame (PARSED_SCHEMA) of every record of `sources` plus a summary row per
-    object, or per byte range of an object read in ranges (`merge_summaries` adds those
-    up). An object up to `split_bytes` is one task; a bigger plain-text one is read in
-    byte ranges (range_reader.py); the loader's range partitioning by row_id spreads
-    the rows later."""
-    from sales_lake.batch import range_reader  # it builds on this module's functions
-
-    options = options or LoadOptions()
-    planned = {}
-    for source in sources:
-        ranges = range_reader.plan(source, options)
-        if ranges is not None:
-            planned[source.index] = (source, ranges)
-    whole = [source for source in sources if source.index not in planned]
-    split = None
-    if planned:
-        split, read_whole = range_reader.read_ranges(spark, planned, options)
-        whole += read_whole
-    per_object = partial(parsed_batches, options=options)
-    if split is None:
-        return read_objects(spark, whole, per_object, PARSED_SCHEMA)
-    if not whole:
-        return split
-    return read_objects(spark, whole, per_object, PARSED_SCHEMA).unionByName(split)

@@ -27,7 +27,8 @@ from pyspark.sql import functions as F
 from sales_lake import delta_tables, quality_gate
 from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
-from sales_lake.batch.bronze_reader import dropped_sources, read_bronze
+from sales_lake.batch.bronze_objects import read_bronze
+from sales_lake.batch.bronze_reader import dropped_sources
 from sales_lake.batch.byte_ranges import merge_summaries
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
@@ -64,21 +65,21 @@ def _write(
     clock = time.monotonic()
     lineage = _lineage(sources, metrics)
     # One pass parses, validates and caches; counts, summaries and MERGEs read the cache.
-    conformed = read_bronze(spark, sources, options).persist(StorageLevel.MEMORY_AND_DISK)
+    # On local disk, not in the heap: held in memory, the cached batches (large arrays)
+    # outgrew a 2 GB driver on 10M rows, and reading them back from disk costs less
+    # than it saves (docs/silver.md, bench-scale).
+    conformed = read_bronze(spark, sources, options).persist(StorageLevel.DISK_ONLY)
     try:
-        # One pass over the parsed rows gives the totals and every object's summary; the
-        # summaries say which objects' rows must not load at all (unreadable, held), and
-        # only then, rarely, the totals are taken again without those objects.
+        # Every object's summary first (a few rows); they say which objects' rows must not
+        # load at all (unreadable, held). The totals are one pass over the records, taken
+        # again without those objects only when there are some. (The summaries are not
+        # collected inside that aggregate: next to its count-distinct, a collect_list
+        # turns it into an object aggregate keyed by row_id, whose per-key buffers ran a
+        # 2 GB driver out of heap on 10M rows.)
         is_record = F.col("row_kind") == "record"
-        is_file = F.col("row_kind") == "file"
-        first = conformed.agg(
-            *_totals(is_record),
-            F.collect_list(F.when(is_file, F.struct("source_index", "file_summary"))).alias(
-                "files"
-            ),
-        ).first()
+        files = conformed.where(F.col("row_kind") == "file").select("source_index", "file_summary")
         parts: dict[int, list[dict]] = {}
-        for f in first["files"]:
+        for f in files.collect():
             parts.setdefault(f.source_index, []).append(json.loads(f.file_summary))
         summaries = {index: merge_summaries(found) for index, found in parts.items()}
         breached = quality_gate.breaches(summaries, options)
@@ -94,10 +95,9 @@ def _write(
         for index in held:
             summaries[index]["outcome"] = quality_gate.HELD  # parsed, none of it written
         kept_out = sorted(dropped_sources(summaries) | held)
-        totals = first
         if kept_out:
             is_record = is_record & ~F.col("source_index").isin(kept_out)
-            totals = conformed.agg(*_totals(is_record)).first()
+        totals = conformed.agg(*_totals(is_record)).first()
         metrics.timings_seconds["read"] = time.monotonic() - clock
         clock = time.monotonic()
         records = conformed.where(is_record)
