@@ -13,8 +13,9 @@ load average beside each figure:
   1. the job vs the DuckDB reference (benchmarks.silver_duckdb) on the big file, at
      local[2] and 4 GB: seconds, rows/s, ratio (target <= 4x);
   2. the big file at local[1] vs local[2]: speed-up (target >= 1.6x);
-  3. peak resident memory of the tree for the big and the small file, and the big file
-     again with the driver at 2 GB (it must complete: memory is bounded by settings);
+  3. peak resident memory of the tree for the big and the small file, the big file
+     again with the driver at 2 GB (it must complete: memory is bounded by settings),
+     and the small file gzip-compressed at 2 GB (one task decompresses it to disk);
   4. gold on the big silver (`benchmarks.gold --rows N --rounds 1`): full build vs
      incremental after a --batch row batch (target incremental <= 25 % of full).
 
@@ -25,8 +26,10 @@ for `make bench-silver`). Not run in CI: the default takes the better part of an
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -90,6 +93,19 @@ def spark_run(label: str, file: Path, cores: int, memory: str, job_args: list[st
     return result
 
 
+def gzipped(file: Path) -> Path:
+    """`file` gzip-compressed (level 1), cached beside its data set folder."""
+    target = file.parent.with_name(file.parent.name + "-gzip") / (file.name + ".gz")
+    if not target.exists():
+        say(f"compressing {file.name} ...")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        with file.open("rb") as source, gzip.open(partial, "wb", compresslevel=1) as packed:
+            shutil.copyfileobj(source, packed, 1024 * 1024)
+        partial.rename(target)
+    return target
+
+
 def duckdb_run(file: Path) -> dict:
     from benchmarks.silver_duckdb import duckdb_reference
 
@@ -131,7 +147,8 @@ def report(rows: int, small: int, runs: dict, duck: dict) -> None:
     print("\n== peak resident memory of the process tree (JVM + Python workers) ==")
     for label, what in (("big-2-cores", f"{rows:,} rows, driver 4g"),
                         ("big-2g", f"{rows:,} rows, driver 2g"),
-                        ("small-2-cores", f"{small:,} rows, driver 4g")):  # fmt: skip
+                        ("small-2-cores", f"{small:,} rows, driver 4g"),
+                        ("small-gzip-2g", f"{small:,} rows gzip, driver 2g")):  # fmt: skip
         run = runs[label]
         print(f"{what}: {run['peak'] / 1e9:.2f} GB, {fig(run)}")
 
@@ -159,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "big-1-core": spark_run("big-1-core", big, 1, "4g", args.job_arg),
         "big-2g": spark_run("big-2g", big, 2, "2g", args.job_arg),
         "small-2-cores": spark_run("small-2-cores", small, 2, "4g", args.job_arg),
+        "small-gzip-2g": spark_run("small-gzip-2g", gzipped(small), 2, "2g", args.job_arg),
     }
     duck = duckdb_run(big)
     report(args.rows, args.small, runs, duck)
