@@ -74,6 +74,20 @@ def powertools_layer_parameter(project_root: Path) -> str:
     )
 
 
+def powertools_layer(scope: Construct, project_root: Path) -> lambda_.ILayerVersion:
+    """The layer ARN as a deploy-time SSM parameter: no lookup, no credentials at synth.
+    Every function of the stack runs on TRIGGER_RUNTIME / TRIGGER_ARCHITECTURE with it.
+
+    Only a real deploy shows that the parameter exists in the target region (a
+    missing one fails the deployment, naming it) and that the layer it points to
+    is readable from the account; docs/deploy.md (step 4) says how to check it.
+    """
+    layer_arn = ssm.StringParameter.value_for_string_parameter(
+        scope, powertools_layer_parameter(project_root)
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", layer_arn)
+
+
 class Ingestion(Construct):
     """EventBridge rule, buffer queue + DLQ, object ledger and the trigger Lambda."""
 
@@ -185,7 +199,7 @@ class Ingestion(Construct):
                 ),
                 exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"],
             ),
-            layers=[self._powertools_layer(project_root)],
+            layers=[powertools_layer(self, project_root)],
             memory_size=256,
             timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
             # Matches the mapping's maximum concurrency: executions are coalesced and
@@ -233,15 +247,3 @@ class Ingestion(Construct):
             self.function, "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"
         )
         storage.grant_write_objects(self.function, storage.lake_bucket, MANIFESTS_PREFIX)
-
-    def _powertools_layer(self, project_root: Path) -> lambda_.ILayerVersion:
-        """The layer ARN as a deploy-time SSM parameter: no lookup, no credentials at synth.
-
-        Only a real deploy shows that the parameter exists in the target region (a
-        missing one fails the deployment, naming it) and that the layer it points to
-        is readable from the account; docs/deploy.md (step 4) says how to check it.
-        """
-        layer_arn = ssm.StringParameter.value_for_string_parameter(
-            self, powertools_layer_parameter(project_root)
-        )
-        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", layer_arn)

@@ -197,6 +197,13 @@ def _service_wildcards(stack: SalesPipelineStack) -> None:
         "IAM5[Resource::*]",
         "X-Ray tracing (PutTraceSegments, PutTelemetryRecords) supports no resource type.",
     )
+    if stack.orchestration.glue_run_events is not None:
+        _ack(
+            stack.orchestration.glue_run_events.function.role,
+            "IAM5[Resource::*]",
+            "The glue_run_ended function is traced too: X-Ray's PutTraceSegments and "
+            "PutTelemetryRecords support no resource type.",
+        )
 
 
 def _secrets_and_runtime(stack: SalesPipelineStack) -> None:
@@ -225,3 +232,10 @@ def _secrets_and_runtime(stack: SalesPipelineStack) -> None:
         "Pinned to Python 3.11 on purpose: it matches Glue 5.0, the dev environment the "
         "handler is tested in, and the pinned Powertools layer built for python311.",
     )
+    if stack.orchestration.glue_run_events is not None:
+        _ack(
+            stack.orchestration.glue_run_events.function,
+            "L1",
+            "The glue_run_ended function shares the trigger's runtime (Python 3.11, the "
+            "one its tests and the pinned python311 Powertools layer run on).",
+        )

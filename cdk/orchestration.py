@@ -21,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from cdk.config import PipelineConfig
+from cdk.glue_run_events import SEND_TASK_ACTIONS, GlueRunEvents
 from cdk.monitoring import Monitoring
 from cdk.processing import Processing
 from cdk.storage import RUN_SUMMARY_FILE, RUNS_PREFIX, Storage
@@ -71,7 +72,8 @@ class Integration:
 
 
 class Orchestration(Construct):
-    """DynamoDB gold-refresh lock table, the state machine, its logs and its role."""
+    """DynamoDB gold-refresh lock table, the state machine, its logs and its role, and
+    (for a silver step that waits on a task token) the run-ended events path."""
 
     def __init__(
         self,
@@ -137,6 +139,8 @@ class Orchestration(Construct):
             ),
         )
         self.integrations = asl.task_integrations(definition)
+        self.glue_run_events: GlueRunEvents | None = None
+        self._project_root, self._config = project_root, config
         for integration, states in sorted(self.integrations.items()):
             self._permit(integration, states, definition_path)
 
@@ -201,7 +205,36 @@ class Orchestration(Construct):
         actions = [integration.iam_action]
         if integration.pattern == "sync":
             actions += ["glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
-        self._allow(integration, "SilverJob", actions, [self._processing.silver_job.job_arn])
+        job = self._processing.silver_job
+        self._allow(integration, "SilverJob", actions, [job.job_arn])
+        if integration.pattern == "waitForTaskToken":
+            # The run completes its token itself (heartbeats while it works), and the
+            # run-ended events complete it for every end the job cannot report.
+            self._processing.role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="CompleteOwnTaskToken",
+                    actions=[*SEND_TASK_ACTIONS, "states:SendTaskHeartbeat"],
+                    resources=[self._own_arn()],
+                )
+            )
+            self.glue_run_events = GlueRunEvents(
+                self,
+                "GlueRunEvents",
+                config=self._config,
+                job=job,
+                state_machine_arn=self._own_arn(),
+                project_root=self._project_root,
+            )
+
+    def _own_arn(self) -> str:
+        """The state machine's ARN from its fixed name (referencing the resource from
+        the roles it depends on would be a dependency cycle)."""
+        return Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
 
     def _grant_ecs(self, integration: Integration) -> None:
         warehouse = self._warehouse
@@ -295,12 +328,7 @@ class Orchestration(Construct):
         machine's own ARN from its role would be a dependency cycle.
         """
         stack = Stack.of(self)
-        own_arn = stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=self.state_machine_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
+        own_arn = self._own_arn()
         own_executions = stack.format_arn(
             service="states",
             resource="execution",

@@ -39,8 +39,21 @@ managed runtime:
   name (1-80 characters of a limited set) nor the input's 256 KiB.     -> enforced
 * S3 -> EventBridge events carry the raw key; S3 event keys are URL-encoded
   ('+' for a space), which the trigger function decodes.                -> fixed
-* Retry back-off, Wait states and `.sync` polling sleep in real time; they are
-  scaled by `time_scale` so a 30 s back-off is 0.3 s locally.         -> hooked
+* Glue "Job State Change" events: moto's Glue emits none; a run that ends
+  (any state, a queued run that gave up included) sends one to the default
+  bus's rules, shaped as Glue's.                                       -> hooked
+* Glue job runs get `--JOB_RUN_ID` next to their arguments, as Glue's
+  scripts do.                                                          -> hooked
+* States.Format: moto passes the template to str.format, so an escaped brace
+  (`\\{`) raises a KeyError; the spec's escapes are honoured.       -> fixed
+* Task tokens: moto lets a second SendTaskSuccess/Failure replace the first
+  outcome and answers it with success; as on AWS, the first completion wins
+  and a later one is refused with TaskTimedOut.                        -> enforced
+  SendTaskFailure loses its cause, and a missed heartbeat is named
+  States.Timeout instead of States.HeartbeatTimeout.                   -> fixed
+* Retry back-off, Wait states, HeartbeatSeconds and `.sync` polling sleep in
+  real time; they are scaled by `time_scale` so a 30 s back-off is 0.3 s
+  locally.                                                             -> hooked
 
 `tests/local_twin/test_twin_hooks.py` is the canary: it fails when a moto
 upgrade removes an internal these hooks patch or fixes a defect they work around.
@@ -56,6 +69,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -244,9 +258,12 @@ class _GlueRuns:
 
     def _work(self, job, run) -> None:
         if run.status == "WAITING" and not self._wait_for_slot(job, run):
+            _announce_end(job, run)
             return
         try:
-            self.runtimes.glue_runner(job.name, dict(run.arguments or {}))
+            # Glue hands the script its run id as --JOB_RUN_ID, next to the run's arguments.
+            arguments = {**(run.arguments or {}), "--JOB_RUN_ID": run.job_run_id}
+            self.runtimes.glue_runner(job.name, arguments)
             state, message = "SUCCEEDED", None
         except GlueRunEnded as ended:
             state, message = ended.state, str(ended)
@@ -255,7 +272,38 @@ class _GlueRuns:
             run.error_trace = traceback.format_exc()
         if message:
             run.error_message = message
+        run.completed_on = datetime.now(UTC)  # moto stamps it at the start
         run.status = state
+        _announce_end(job, run)
+
+
+def _announce_end(job, run) -> None:
+    """Glue's "Glue Job State Change" event for a run that ended, to the default bus's
+    rules (moto's Glue emits none), shaped as Glue's (docs: EventBridge events of Glue)."""
+    from moto.core.utils import unix_time
+    from moto.events.models import events_backends
+    from moto.events.utils import _BASE_EVENT_MESSAGE
+
+    event = {
+        **_BASE_EVENT_MESSAGE,
+        "id": run.job_run_id,
+        "detail-type": "Glue Job State Change",
+        "source": "aws.glue",
+        "account": job.backend.account_id,
+        "time": unix_time(),
+        "region": job.backend.region_name,
+        "detail": {
+            "jobName": job.name,
+            "severity": "INFO" if run.status == "SUCCEEDED" else "ERROR",
+            "state": run.status,
+            "jobRunId": run.job_run_id,
+            "message": getattr(run, "error_message", None) or "Job run succeeded",
+        },
+    }
+    backend = events_backends[event["account"]][event["region"]]
+    for bus in backend.event_buses.values():
+        for rule in bus.rules.values():
+            rule.send_to_targets(event, transform_input=False)
 
 
 def _glue_patches(runtimes: LocalRuntimes) -> list:
@@ -609,6 +657,124 @@ def _s3_event_patches() -> list:
     return [mock.patch.object(notifications, "_send_event_bridge_message", send)]
 
 
+# --- intrinsic functions ------------------------------------------------------
+
+
+def format_template(template: str, values: list[str]) -> str:
+    """States.Format as the spec has it: `{}` takes the next value, and a backslash
+    makes the next character literal (`\\{` is a brace, not a placeholder)."""
+    out, position, used = [], 0, 0
+    while position < len(template):
+        if template[position] == "\\" and position + 1 < len(template):
+            out.append(template[position + 1])
+            position += 2
+        elif template.startswith("{}", position):
+            out.append(values[used])
+            used, position = used + 1, position + 2
+        else:
+            out.append(template[position])
+            position += 1
+    return "".join(out)
+
+
+def _intrinsic_patches() -> list:
+    """moto's States.Format hands the template to Python's str.format, with a backslash
+    still JSON-escaped (two backslashes where the decoded text has one): an escaped brace
+    (`'\\{"--task_token":"{}"\\}'`, how RunGlueJob builds its token argument) fails
+    with a KeyError instead of giving `{"--task_token":"<token>"}`."""
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic import (
+        string_format,
+    )
+
+    def eval_body(self, env) -> None:
+        self.argument_list.eval(env=env)
+        args = env.stack.pop()
+        # moto hands over a backslash of the JSON text still escaped (two of them).
+        template = args[0].replace("\\\\", "\\")
+        env.stack.append(format_template(template, [self._to_str_repr(v) for v in args[1:]]))
+
+    return [mock.patch.object(string_format.StringFormat, "_eval_body", eval_body)]
+
+
+# --- task tokens -------------------------------------------------------------
+
+
+def _callback_patches() -> list:
+    """Task tokens as Step Functions keeps them:
+
+    - a token completes once: moto lets a second SendTaskSuccess or SendTaskFailure
+      replace the first outcome (the last one wins if the state has not read it yet)
+      and answers it with success, or fails building its own TaskTimedOut; here the
+      later call is refused with TaskTimedOut;
+    - SendTaskFailure keeps its `cause` (moto's response handler drops it);
+    - a heartbeat that does not come fails the state with States.HeartbeatTimeout
+      (moto names it States.Timeout)."""
+    from moto.core.exceptions import AWSError
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.parser.api import (
+        HistoryEventType,
+        TaskTimedOutEventDetails,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import (
+        StateTask,
+    )
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackPoolManager,
+        HeartbeatTimeoutError,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    class TaskTimedOut(AWSError):
+        TYPE = "TaskTimedOut"
+        STATUS = 400
+
+    original_notify = CallbackPoolManager.notify
+    original_from_error = StateTask._from_error
+
+    def notify(self, callback_id, outcome) -> bool:
+        endpoint = self.get(callback_id)
+        if endpoint is not None and endpoint.get_outcome() is not None:
+            raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+        return original_notify(self, callback_id, outcome)
+
+    def send_task_failure(self):
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"),
+            error=self._get_param("error"),
+            cause=self._get_param("cause"),
+        )
+        return EmptyResult()
+
+    def from_error(self, env, ex):
+        if not isinstance(ex, HeartbeatTimeoutError):
+            return original_from_error(self, env, ex)
+        error = StatesErrorNameType.StatesHeartbeatTimeout
+        return FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error),
+            event_type=HistoryEventType.TaskTimedOut,
+            event_details=EventDetails(
+                taskTimedOutEventDetails=TaskTimedOutEventDetails(error=error.to_name())
+            ),
+        )
+
+    return [
+        mock.patch.object(CallbackPoolManager, "notify", notify),
+        mock.patch.object(StepFunctionResponse, "send_task_failure", send_task_failure),
+        mock.patch.object(StateTask, "_from_error", from_error),
+    ]
+
+
 # --- time -------------------------------------------------------------------
 
 
@@ -626,9 +792,17 @@ def _time_patches(scale: float) -> list:
         if wait_seconds > 0:
             env.program_state_event.wait(wait_seconds * scale)
 
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint
+
+    original_heartbeat = CallbackEndpoint.setup_heartbeat_endpoint
+
+    def setup_heartbeat_endpoint(self, heartbeat_seconds):
+        return original_heartbeat(self, heartbeat_seconds=heartbeat_seconds * scale)
+
     callback_service = _service_module("state_task_service_callback")
     return [
         mock.patch.object(retrier_decl, "time", scaled_time),
+        mock.patch.object(CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat_endpoint),
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait_interval),
         mock.patch.object(callback_service, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05),
     ]
@@ -657,6 +831,8 @@ def local_aws(runtimes: LocalRuntimes) -> Iterator[None]:
         + _payload_patches()
         + _start_execution_patches()
         + _s3_event_patches()
+        + _callback_patches()
+        + _intrinsic_patches()
         + _time_patches(runtimes.time_scale)
     )
     config = {"stepfunctions": {"execute_state_machine": True}}

@@ -21,6 +21,7 @@ from collections import defaultdict
 
 import boto3
 from sales_lake.lake_layout import RUN_METRICS_FILE, RUN_SUMMARY_FILE, run_key
+from sales_lake.task_token import JOB_RUN_ID_ARGUMENT, TOKEN_ARGUMENT, TaskToken
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
@@ -53,7 +54,13 @@ def localise_glue_arguments(arguments: dict[str, str], workspace: Workspace) -> 
     A manifest lives in moto's S3 (the trigger function wrote it there); it is
     copied into the workspace folder first so the job reads it like any object.
     """
-    args = {name.removeprefix("--"): value for name, value in arguments.items()}
+    # The token and the run id are Glue's business and the reporting's, not the job's
+    # arguments (its argument parser ignores them on Glue too).
+    args = {
+        name.removeprefix("--"): value
+        for name, value in arguments.items()
+        if name not in (TOKEN_ARGUMENT, JOB_RUN_ID_ARGUMENT)
+    }
     manifest_uri = args.get("manifest_uri")
     if manifest_uri and manifest_uri.startswith("s3://"):
         _copy_manifest(manifest_uri, workspace)
@@ -81,12 +88,18 @@ def _copy_manifest(manifest_uri: str, workspace: Workspace) -> None:
     target.write_bytes(body)
 
 
-def glue_runner(workspace: Workspace, timings: EngineTimings):
+def glue_runner(workspace: Workspace, timings: EngineTimings, heartbeat_seconds: float = 60.0):
     """A GlueRunner that runs the real Glue job (sales_lake.silver_run, what to_silver.py
-    calls), then mirrors its run record into moto's S3. Spark is imported on the first
-    run, not with the twin (`twin --help` stays fast)."""
+    calls), mirrors its run record into moto's S3, and then, as the job's main() does
+    on Glue, completes the state machine's task token (sales_lake.task_token: heartbeats
+    every `heartbeat_seconds` while it works, the twin's time scale applied). Spark is
+    imported on the first run, not with the twin (`twin --help` stays fast)."""
 
     def run(job_name: str, arguments: dict[str, str]) -> None:
+        token, job_run_id = TaskToken.of(arguments)
+        token.report(lambda: _run_job(arguments), job_run_id, heartbeat_seconds)
+
+    def _run_job(arguments: dict[str, str]) -> None:
         started = time.perf_counter()
         args = localise_glue_arguments(arguments, workspace)
         run_id = args["run_id"]

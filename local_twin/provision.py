@@ -1,7 +1,8 @@
 """The AWS resources of the pipeline, created in moto the way the CDK stack creates them.
 
 Names and wiring mirror cdk/: a versioned raw bucket sending object events to
-EventBridge, a rule feeding the SQS buffer, an SNS topic (with a queue subscribed,
+EventBridge, a rule feeding the SQS buffer, a rule on the silver job's run-ended
+events feeding the glue_run_ended function's queue, an SNS topic (with a queue subscribed,
 so the twin can show the notifications), the gold-refresh table, the object
 ledger of the trigger, the ONE silver Glue job (MaxConcurrentRuns 1, job-run
 queuing off, both loaders behind --source_kind), an ECS cluster and dbt task
@@ -37,6 +38,8 @@ class Resources:
     queue_arn: str
     inbox_url: str  # SQS queue subscribed to the notification topic
     state_machine_arn: str
+    glue_events_url: str  # Glue run-ended events for the glue_run_ended function
+    glue_events_arn: str
 
 
 def _client(service: str):
@@ -68,6 +71,32 @@ def _storage_and_events(sqs) -> tuple[str, str]:
         Rule="sales-raw-object-created", Targets=[{"Id": "buffer", "Arn": queue_arn}]
     )
     return queue_url, queue_arn
+
+
+def glue_run_ended_pattern(job_name: str) -> dict:
+    """The rule's pattern (cdk/glue_run_events.py synthesizes the same: a test holds them)."""
+    return {
+        "source": ["aws.glue"],
+        "detail-type": ["Glue Job State Change"],
+        "detail": {
+            "jobName": [job_name],
+            "state": ["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR"],
+        },
+    }
+
+
+def glue_run_events(sqs) -> tuple[str, str]:
+    """The rule on the silver job's "Glue Job State Change" events (every terminal
+    state) and the queue it feeds, which the glue_run_ended function reads
+    (cdk/orchestration.py)."""
+    url, arn = _queue(sqs, "sales-pipeline-glue-run-events")
+    pattern = glue_run_ended_pattern(GLUE_JOB_NAME)
+    events = _client("events")
+    events.put_rule(Name="sales-silver-run-ended", EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule="sales-silver-run-ended", Targets=[{"Id": "glue-run-events", "Arn": arn}]
+    )
+    return url, arn
 
 
 def create_notifications(sqs) -> tuple[str, str]:
@@ -174,4 +203,4 @@ def provision(
         roleArn=ROLE_ARN,
         definition=asl.substitute(ASL_PATH.read_text(), values, source=ASL_PATH),
     )["stateMachineArn"]
-    return Resources(queue_url, queue_arn, inbox_url, state_machine_arn)
+    return Resources(queue_url, queue_arn, inbox_url, state_machine_arn, *glue_run_events(sqs))

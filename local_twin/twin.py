@@ -2,7 +2,9 @@
 
 moto plays the AWS control plane (S3, EventBridge, SQS, SNS, DynamoDB, Step
 Functions running step_functions/pipeline.asl.json, Glue, ECS); the twin adds
-the services moto cannot play: Lambda for the trigger (lambda_service.py) and the
+the services moto cannot play: Lambda for the trigger and for the glue_run_ended
+function, which completes a silver run's task token from Glue's run-ended event
+(lambda_service.py; that one serves its queue in the background), and the
 compute behind Glue job runs and ECS tasks (engines.py). It follows and records the
 executions as a console user would (executions.py). Twin only composes these and
 offers what a user does: drop files, deliver the events, rerun an execution.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import boto3
 from sales_lake.load_options import ARGUMENTS
+from sales_lake.task_token import HEARTBEAT_SECONDS
 
 from local_twin import engines, provision
 from local_twin.aws_hooks import REGION, LocalRuntimes, local_aws
@@ -34,6 +37,7 @@ from local_twin.workspace import BATCH_PREFIX, LAKE_BUCKET, RAW_BUCKET, Workspac
 
 INPUT_SUFFIXES = (".csv", ".csv.gz")
 TRIGGER_FUNCTION_NAME = "sales-pipeline-trigger"
+GLUE_RUN_ENDED_FUNCTION_NAME = "sales-pipeline-glue-run-ended"
 
 
 def check_input_files(files: list[Path]) -> None:
@@ -87,7 +91,8 @@ class Twin:
         self.progress = progress or quiet()
         self.timings = engines.EngineTimings()
         self.runtimes = LocalRuntimes(
-            glue_runner=glue_runner or engines.glue_runner(workspace, self.timings),
+            glue_runner=glue_runner
+            or engines.glue_runner(workspace, self.timings, HEARTBEAT_SECONDS * time_scale),
             ecs_runner=ecs_runner or engines.dbt_runner(workspace, self.timings),
             time_scale=time_scale,
         )
@@ -118,6 +123,19 @@ class Twin:
                 log_path=self.workspace.logs / "trigger.log",
             )
         )
+        # Glue's run-ended events reach their function as soon as they are sent, as the
+        # event-source mapping does on AWS (it completes the task tokens of silver runs).
+        self.glue_run_ended = self._stack.enter_context(
+            LambdaService(
+                "glue_run_ended",
+                function_name=GLUE_RUN_ENDED_FUNCTION_NAME,
+                queue_url=self.resources.glue_events_url,
+                queue_arn=self.resources.glue_events_arn,
+                environment={},
+                log_path=self.workspace.logs / "glue-run-ended.log",
+            )
+        )
+        self.glue_run_events = self._stack.enter_context(self.glue_run_ended.serve_in_background())
         self.executions = Executions(
             self.resources.state_machine_arn,
             self.resources.inbox_url,

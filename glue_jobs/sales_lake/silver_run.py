@@ -34,6 +34,7 @@ from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source, resolve_sources
 from sales_lake.stream import loader as stream_loader
+from sales_lake.task_token import TaskToken
 
 SOURCE_KIND_ARG = "--source_kind"
 LOADERS: dict[str, ModuleType] = {loader.KIND: loader for loader in (batch_loader, stream_loader)}
@@ -152,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv if argv is None else argv
     kind, rest = split_source_kind(argv)
     chosen = LOADERS[kind]
-    record = run(job_session.job_spark_session(chosen.JOB), chosen, job_args(rest))
+    token, job_run_id = TaskToken.of(argv)
+
+    def work() -> dict:
+        return run(job_session.job_spark_session(chosen.JOB), chosen, job_args(rest))
+
+    # The state machine waits on the token: completing it is the run's last act.
+    record = token.report(work, job_run_id)
     print(json.dumps({"run_id": record["run_id"], "counts": record["counts"]}))
     return 0

@@ -194,7 +194,12 @@ def test_trigger_code_is_the_lambda_folder_without_docker_bundling(synthesis):
 
 
 def test_mapping_batches_a_window_and_reports_partial_failures(synthesis):
-    mapping = synthesis.only("AWS::Lambda::EventSourceMapping")["Properties"]
+    function = synthesis.logical_id(synthesis.stack.ingestion.function)
+    [mapping] = [
+        m["Properties"]
+        for m in synthesis.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function}
+    ]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["MaximumBatchingWindowInSeconds"] == BATCHING_WINDOW_SECONDS
     assert mapping["BatchSize"] > 10

@@ -55,6 +55,8 @@ def _needs(integration: str, names: dict[str, str]) -> list[Need] | None:
             ),
         ],
         "glue:startJobRun": [("glue:StartJobRun", names["job"], "glue")],
+        # "Request Response and Callback (.waitForTaskToken)": StartJobRun only.
+        "glue:startJobRun.waitForTaskToken": [("glue:StartJobRun", names["job"], "glue")],
         "ecs:runTask.sync": [
             ("ecs:RunTask", names["task_definition"], "ecs"),
             ("ecs:StopTask", names["cluster"], "ecs"),
@@ -222,7 +224,7 @@ def test_the_role_allows_what_aws_documents_for_each_integration(synthesis):
 @pytest.mark.parametrize(
     ("action", "target_key"),
     [
-        ("glue:GetJobRuns", "job"),
+        ("glue:StartJobRun", "job"),
         ("iam:PassRole", "execution_role"),
         ("events:PutRule", None),
         ("kms:GenerateDataKey", "topic_key"),

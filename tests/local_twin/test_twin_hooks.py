@@ -50,6 +50,17 @@ def test_defects_the_hooks_fix_are_still_there():
         assert cls._normalise_response is base._normalise_response
     assert callable(base._to_boto_request) and callable(base._from_boto_response)
     assert callback._DELAY_SECONDS_SYNC_CONDITION_CHECK == 0.5
+    # States.Format: the template goes to str.format, escaped braces and all.
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic import (
+        string_format,
+    )
+
+    assert "string_format.format(" in inspect.getsource(string_format.StringFormat._eval_body)
+    # Glue emits no state-change events; a run's CompletedOn is stamped when it starts.
+    from moto.glue.models import FakeJobRun
+
+    assert "events" not in inspect.getsource(FakeJobRun)
+    assert "self.completed_on = utcnow()" in inspect.getsource(FakeJobRun.__init__)
 
 
 def test_leniencies_the_strict_hooks_remove_are_still_there():
@@ -94,6 +105,11 @@ def test_leniencies_the_strict_hooks_remove_are_still_there():
 
     start = inspect.getsource(StepFunctionsParserBackend.start_execution)
     assert "TODO: validate name format" in start and "_validate_name" not in start
+    # Task tokens: a second completion replaces the first instead of being refused.
+    from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackPoolManager
+
+    notify = inspect.getsource(CallbackPoolManager.notify)
+    assert "get_outcome" not in notify and "callback_endpoint.notify(outcome=outcome)" in notify
 
 
 def test_internals_the_hooks_patch_exist():
@@ -270,7 +286,8 @@ def test_glue_ecs_and_sdk_tasks_run_through_the_hooks(hooked_aws):
     assert output["ecs"]["container"]["ExitCode"] == 0
     assert output["read"] == {"doc": {"ok": True}}
     [glue_call, ecs_call] = calls
-    assert glue_call == ("glue", "job", {"--x": "1"})
+    job_run_id = glue_call[2].pop("--JOB_RUN_ID")  # Glue hands its script the run id
+    assert glue_call == ("glue", "job", {"--x": "1"}) and job_run_id.startswith("jr_")
     assert ecs_call[1].environment == {"RUN_ID": "r1"} and ecs_call[1].container == "app"
 
 
@@ -517,3 +534,12 @@ def test_s3_errors_are_named_like_step_functions(hooked_aws):
             "Parameters": {"Bucket": "canary-bucket", "Key": "absent.json"}}  # fmt: skip
     error = json.loads(run_machine(caught(task))["output"])["error"]
     assert error["Error"] == "S3.NoSuchKeyException"
+
+
+def test_states_format_honours_the_specs_escapes():
+    from local_twin.aws_hooks import format_template
+
+    template = '\\{"--task_token":"{}"\\}'  # as RunGlueJob writes it (JSON-decoded)
+    assert format_template(template, ["tok+/="]) == '{"--task_token":"tok+/="}'
+    assert format_template("a{}b{}c", ["1", "2"]) == "a1b2c"
+    assert format_template("it\\'s \\\\ {}", ["x"]) == "it's \\ x"

@@ -17,6 +17,7 @@ import pytest
 from sales_lake import quality_gate
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import summary_of
+from sales_lake.task_token import HEARTBEAT_SECONDS, TaskToken
 
 from local_twin.aws_hooks import GlueRunEnded
 from local_twin.provision import GOLD_REFRESH_TABLE
@@ -24,6 +25,7 @@ from local_twin.twin import Twin
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
 
 LOCK_KEY = {"pk": {"S": "gold-refresh"}}
+TIME_SCALE = 0.01  # the twin's default: HeartbeatSeconds 600 is 6 s here
 
 
 @dataclass
@@ -42,6 +44,9 @@ class Scenario:
     glue_calls: list = field(default_factory=list)
     dbt_calls: list = field(default_factory=list)
     glue_gate: threading.Event | None = None
+    # Complete the task token as the real job does (sales_lake.task_token); otherwise
+    # the job "dies" silently and only Glue's run-ended event reports it.
+    report_token: bool = False
     dbt_gate: threading.Event | None = None  # blocks the first dbt call until set
     dbt_started: threading.Event = field(default_factory=threading.Event)
     running_dbt: int = 0
@@ -56,7 +61,12 @@ class Scenario:
             self.running_glue += 1
             self.max_parallel_glue = max(self.max_parallel_glue, self.running_glue)
         try:
-            self._glue_work(workspace, arguments)
+            if self.report_token:
+                token, job_run_id = TaskToken.of(arguments)
+                work = lambda: self._glue_work(workspace, arguments)  # noqa: E731
+                token.report(work, job_run_id, HEARTBEAT_SECONDS * TIME_SCALE)
+            else:
+                self._glue_work(workspace, arguments)
         finally:
             with self.counting:
                 self.running_glue -= 1

@@ -1,0 +1,138 @@
+"""Glue run-ended events -> SQS -> the glue_run_ended function, which completes the
+state machine's task token of a silver run (part of the orchestration box).
+
+The state machine starts the silver job with `.waitForTaskToken`; the job completes
+the token itself when it ends (sales_lake.task_token). This path covers what the job
+cannot report: the rule takes every terminal "Glue Job State Change" of the silver job
+(SUCCEEDED included, in case the job's own report was lost), the queue keeps them
+through throttling or a failed invocation (then the DLQ), and the function completes
+the token from the run's final state; Step Functions keeps the first completion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from cdk.artifacts import require
+from cdk.config import PipelineConfig
+from cdk.ingestion import TRIGGER_ARCHITECTURE, TRIGGER_RUNTIME, powertools_layer
+
+FUNCTION_DIR = Path("lambdas") / "glue_run_ended"
+FUNCTION_TIMEOUT_SECONDS = 30
+MAX_RECEIVE_COUNT = 5
+# Glue's terminal job-run states (EventBridge "Glue Job State Change" events).
+TERMINAL_STATES = ("SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED", "ERROR")
+SEND_TASK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+
+
+class GlueRunEvents(Construct):
+    """Rule on the silver job's terminal states, queue + DLQ, and the function."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        job: glue.IJob,
+        state_machine_arn: str,
+        project_root: Path,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "GlueRunEventsQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(6 * FUNCTION_TIMEOUT_SECONDS),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
+            ),
+        )
+        self.rule = events.Rule(
+            self,
+            "SilverRunEndedRule",
+            description="Terminal states of the silver job's runs, for their task tokens",
+            event_pattern=events.EventPattern(
+                source=["aws.glue"],
+                detail_type=["Glue Job State Change"],
+                detail={"jobName": [job.job_name], "state": list(TERMINAL_STATES)},
+            ),
+        )
+        self.rule.add_target(
+            targets.SqsQueue(
+                self.queue,
+                dead_letter_queue=self.dead_letter_queue,
+                retry_attempts=185,
+                max_event_age=Duration.hours(24),
+            )
+        )
+        log_group = logs.LogGroup(
+            self,
+            "FunctionLogs",
+            retention=config.log_retention,
+            removal_policy=config.data_removal_policy,
+        )
+        role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Glue run-ended function: read the run, complete its task token",
+        )
+        log_group.grant_write(role)
+        self.function = lambda_.Function(
+            self,
+            "GlueRunEndedFunction",
+            description="Completes the pipeline's task token of a silver run that ended",
+            runtime=TRIGGER_RUNTIME,
+            architecture=TRIGGER_ARCHITECTURE,
+            handler="app.lambda_handler",
+            code=lambda_.Code.from_asset(
+                str(
+                    require(
+                        project_root,
+                        FUNCTION_DIR / "app.py",
+                        produced_by="the glue_run_ended Lambda (lambdas/glue_run_ended/)",
+                    ).parent
+                ),
+                exclude=["tests", "**/__pycache__", "**/*.pyc"],
+            ),
+            layers=[powertools_layer(self, project_root)],
+            memory_size=256,
+            timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "sales-pipeline-glue-run-ended",
+                "POWERTOOLS_METRICS_NAMESPACE": "SalesPipeline",
+            },
+        )
+        self.function.add_event_source(
+            event_sources.SqsEventSource(self.queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["glue:GetJobRun"], resources=[job.job_arn])
+        )
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(SEND_TASK_ACTIONS), resources=[state_machine_arn])
+        )
