@@ -76,3 +76,16 @@ def test_the_job_reports_an_error_and_raises_it():
     assert sent == [{"taskToken": "t", "error": "Glue.JobRunFailed", "cause": cause}]
     assert json.loads(json.dumps(task_token.success_output("jr_9", 3.7))) == {
         "Id": "jr_9", "JobRunState": "SUCCEEDED", "ExecutionTime": 3}  # fmt: skip
+
+
+def test_a_report_the_job_cannot_send_leaves_the_run_to_the_event():
+    class Unreachable:
+        def send_task_success(self, **kwargs):
+            raise ConnectionError("no route to states.us-east-1.amazonaws.com")
+
+        def send_task_heartbeat(self, **kwargs):
+            raise ConnectionError("no route")
+
+    token = task_token.TaskToken("t", Unreachable())
+    assert token.report(lambda: "loaded", "jr_9", heartbeat=0.01) == "loaded"
+    assert token.succeed("jr_9", 1.0) == "not_sent"
