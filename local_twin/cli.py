@@ -11,9 +11,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from local_twin.commands import demo, docs, doctor, drop, executions, generate, rerun, smoke, stream
+from local_twin.commands import (
+    demo,
+    docs,
+    doctor,
+    drop,
+    executions,
+    generate,
+    quarantine,
+    rerun,
+    smoke,
+    sql,
+    stream,
+)
 
-COMMANDS = (doctor, generate, demo, drop, executions, rerun, stream, smoke, docs)
+COMMANDS = (doctor, generate, demo, drop, executions, rerun, quarantine, sql, stream, smoke, docs)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -55,7 +55,9 @@ def run(args) -> int:
         print("\n".join(stream_lines(streamed)))
     print(
         f"\nWorkspace kept in {workspace.root}: `twin executions`, `twin drop FILE`, "
-        "`twin rerun NAME` continue from here."
+        "`twin rerun NAME` continue from here.\nLook further: `twin quarantine` (what was "
+        'quarantined and why, line by line), `twin sql "select * from fact_sales limit 5"` '
+        "(gold and silver_sales, silver_quarantine)."
     )
     return 0 if records and records[0]["status"] == "SUCCEEDED" else 1
 

@@ -8,6 +8,7 @@ asks for the state it needs, so they pass in any order.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import duckdb
@@ -169,3 +170,31 @@ def test_a_held_file_stays_out_of_gold_until_released(twin, files, first_drop):
     assert len(bad_loaded) + len(bad_quarantined) == 60
     [(lines,)] = gold(twin.workspace, "select count(*) from fact_sales where row_id >= 5000")
     assert lines == len(bad_loaded) > 0
+
+
+def test_twin_quarantine_and_sql_show_what_the_runs_left(twin, first_drop, tmp_path, capsys):
+    """The day-two commands on this workspace: `twin quarantine` counts what silver holds,
+    by reason, and shows the raw lines; `twin sql` reads gold and silver."""
+    rejected = generate(tmp_path, "--rows", "12", "--header", "sample-superstore",
+                        "--first-row-id", "9500", "--name", "another_21_columns.csv")  # fmt: skip
+    [record] = twin.drop(rejected)
+    ws = str(twin.workspace.root)
+    rows = [r for r in silver(twin.workspace, "quarantine") if r["run_id"] == record["name"]]
+    assert rows
+    capsys.readouterr()
+    assert twin_cli(["quarantine", record["name"][:20], "--workspace", ws, "--limit", "3"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"{len(rows):,} quarantined rows in 1 file(s), by reason:")
+    assert len(rows) == 12
+    for code in {c for r in rows for c in r["reason_codes"]}:
+        count = sum(code in r["reason_codes"] for r in rows)
+        assert f"  {count:>8,}  {code}\n" in shown
+    first = min(rows, key=lambda r: r["line_number"])
+    assert f"another_21_columns.csv:{first['line_number']}  " in shown
+    assert first["raw_record"][:40] in shown
+    query = "select (select count(*) from fact_sales), (select count(*) from silver_quarantine)"
+    assert twin_cli(["sql", query, "--workspace", ws]) == 0
+    [(lines,)] = gold(twin.workspace, "select count(*) from fact_sales")
+    quarantined = len(silver(twin.workspace, "quarantine"))
+    assert re.search(rf"│\s*{lines}\s*│\s*{quarantined}\s*│", capsys.readouterr().out)
+    assert twin_cli(["sql", "select nope", "--workspace", ws]) == 2
