@@ -61,6 +61,16 @@ class StackSynthesis:
             if resource["Type"] == resource_type
         }
 
+    def role_statements(self, role) -> list[dict[str, Any]]:
+        """The statements of the IAM::Policy resources attached to `role`."""
+        role_id = self.logical_id(role)
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
     def logical_id(self, construct) -> str:
         cfn = construct.node.default_child if construct.node.default_child else construct
         return self.stack.resolve(self.stack.get_logical_id(cfn))

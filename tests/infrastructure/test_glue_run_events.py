@@ -12,16 +12,6 @@ from cdk.glue_run_events import TERMINAL_STATES
 from local_twin import provision
 
 
-def _statements(synthesis, role) -> list[dict]:
-    role_id = synthesis.logical_id(role)
-    return [
-        statement
-        for policy in synthesis.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
 def _actions(statement: dict) -> set[str]:
     actions = statement["Action"]
     return {actions} if isinstance(actions, str) else set(actions)
@@ -62,19 +52,19 @@ def test_the_function_reads_its_queue_with_partial_failures_and_a_dlq(synthesis)
 
 def test_only_this_state_machines_tokens_can_be_completed(synthesis):
     stack = synthesis.stack
-    function = _statements(synthesis, stack.orchestration.glue_run_events.function.role)
+    function = synthesis.role_statements(stack.orchestration.glue_run_events.function.role)
     sends = [s for s in function if _actions(s) & {"states:SendTaskSuccess"}]
     assert [_actions(s) for s in sends] == [{"states:SendTaskSuccess", "states:SendTaskFailure"}]
     assert _state_machine_arn(sends[0]["Resource"])
     [read] = [s for s in function if "glue:GetJobRun" in _actions(s)]
     assert _actions(read) == {"glue:GetJobRun"}
     assert synthesis.logical_id(stack.processing.silver_job) in json.dumps(read["Resource"])
-    job = _statements(synthesis, stack.processing.role)
+    job = synthesis.role_statements(stack.processing.role)
     [token] = [s for s in job if _actions(s) & {"states:SendTaskSuccess"}]
     assert _actions(token) == {
         "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"
     }  # fmt: skip
     assert _state_machine_arn(token["Resource"])
-    every = function + job + _statements(synthesis, stack.orchestration.state_machine.role)
+    every = function + job + synthesis.role_statements(stack.orchestration.state_machine.role)
     assert not [s for s in every if any(a.startswith("states:SendTask") for a in _actions(s))
                 and not _state_machine_arn(s["Resource"])]  # fmt: skip

@@ -14,16 +14,6 @@ def _state_machine(synthesis):
     return synthesis.template["Resources"][synthesis.logical_id(machine)]["Properties"]
 
 
-def _role_statements(synthesis, role):
-    role_id = synthesis.logical_id(role)
-    return [
-        statement
-        for policy in synthesis.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
 def _actions(statement) -> list[str]:
     actions = statement["Action"]
     return [actions] if isinstance(actions, str) else actions
@@ -77,7 +67,7 @@ def test_logging_all_events_and_tracing(synthesis):
 
 
 def test_role_allows_each_integration_the_definition_uses(synthesis):
-    statements = _role_statements(synthesis, synthesis.stack.orchestration.state_machine.role)
+    statements = synthesis.role_statements(synthesis.stack.orchestration.state_machine.role)
     granted = {action for statement in statements for action in _actions(statement)}
     _, definition = asl.load_definition(PROJECT_ROOT / PIPELINE_DEFINITION)
     for integration in asl.task_integrations(definition):
@@ -87,7 +77,7 @@ def test_role_allows_each_integration_the_definition_uses(synthesis):
 
 def test_role_scopes_glue_and_ecs_to_the_pipeline_resources(synthesis):
     stack = synthesis.stack
-    statements = _role_statements(synthesis, stack.orchestration.state_machine.role)
+    statements = synthesis.role_statements(stack.orchestration.state_machine.role)
     by_action = {}
     for statement in statements:
         for action in _actions(statement):
