@@ -18,15 +18,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.artifacts import require
 from cdk.config import PipelineConfig
-from cdk.ingestion import TRIGGER_ARCHITECTURE, TRIGGER_RUNTIME, powertools_layer
+from cdk.ingestion import python_function
 
 FUNCTION_DIR = Path("lambdas") / "glue_run_ended"
 FUNCTION_TIMEOUT_SECONDS = 30
@@ -86,42 +83,15 @@ class GlueRunEvents(Construct):
                 max_event_age=Duration.hours(24),
             )
         )
-        log_group = logs.LogGroup(
+        self.function = python_function(
             self,
-            "FunctionLogs",
-            retention=config.log_retention,
-            removal_policy=config.data_removal_policy,
-        )
-        role = iam.Role(
-            self,
-            "FunctionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Glue run-ended function: read the run, complete its task token",
-        )
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
-            self,
-            "GlueRunEndedFunction",
+            "GlueRunEnded",
+            config=config,
+            project_root=project_root,
+            function_dir=FUNCTION_DIR,
             description="Completes the pipeline's task token of a silver run that ended",
-            runtime=TRIGGER_RUNTIME,
-            architecture=TRIGGER_ARCHITECTURE,
-            handler="app.lambda_handler",
-            code=lambda_.Code.from_asset(
-                str(
-                    require(
-                        project_root,
-                        FUNCTION_DIR / "app.py",
-                        produced_by="the glue_run_ended Lambda (lambdas/glue_run_ended/)",
-                    ).parent
-                ),
-                exclude=["tests", "**/__pycache__", "**/*.pyc"],
-            ),
-            layers=[powertools_layer(self, project_root)],
-            memory_size=256,
-            timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=log_group,
+            role_description="Glue run-ended function: read the run, complete its task token",
+            timeout_seconds=FUNCTION_TIMEOUT_SECONDS,
             environment={
                 "POWERTOOLS_SERVICE_NAME": "sales-pipeline-glue-run-ended",
                 "POWERTOOLS_METRICS_NAMESPACE": "SalesPipeline",

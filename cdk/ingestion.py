@@ -88,6 +88,58 @@ def powertools_layer(scope: Construct, project_root: Path) -> lambda_.ILayerVers
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", layer_arn)
 
 
+def python_function(
+    scope: Construct,
+    prefix: str,
+    *,
+    config: PipelineConfig,
+    project_root: Path,
+    function_dir: Path,
+    description: str,
+    role_description: str,
+    timeout_seconds: int,
+    environment: dict[str, str],
+    reserved_concurrency: int | None = None,
+) -> lambda_.Function:
+    """A function of `lambdas/<name>/` (handler app.lambda_handler) as the stack runs
+    them all: TRIGGER_RUNTIME / TRIGGER_ARCHITECTURE, the pinned Powertools layer,
+    X-Ray, its own log group (`<prefix>Logs`) and its own role (`<prefix>Role`; instead
+    of AWSLambdaBasicExecutionRole, so logs go to that one group only)."""
+    log_group = logs.LogGroup(
+        scope,
+        f"{prefix}Logs",
+        retention=config.log_retention,
+        removal_policy=config.data_removal_policy,
+    )
+    role = iam.Role(
+        scope,
+        f"{prefix}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=role_description,
+    )
+    log_group.grant_write(role)
+    app = require(project_root, function_dir / "app.py", produced_by=f"the {function_dir} Lambda")
+    return lambda_.Function(
+        scope,
+        f"{prefix}Function",
+        description=description,
+        runtime=TRIGGER_RUNTIME,
+        architecture=TRIGGER_ARCHITECTURE,
+        handler=TRIGGER_HANDLER,
+        code=lambda_.Code.from_asset(
+            str(app.parent), exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"]
+        ),
+        layers=[powertools_layer(scope, project_root)],
+        memory_size=256,
+        timeout=Duration.seconds(timeout_seconds),
+        reserved_concurrent_executions=reserved_concurrency,
+        tracing=lambda_.Tracing.ACTIVE,
+        role=role,
+        log_group=log_group,
+        environment=environment,
+    )
+
+
 class Ingestion(Construct):
     """EventBridge rule, buffer queue + DLQ, object ledger and the trigger Lambda."""
 
@@ -168,46 +220,18 @@ class Ingestion(Construct):
             removal_policy=config.data_removal_policy,
         )
 
-        log_group = logs.LogGroup(
+        self.function = python_function(
             self,
-            "TriggerLogs",
-            retention=config.log_retention,
-            removal_policy=config.data_removal_policy,
-        )
-        # Own role instead of AWSLambdaBasicExecutionRole: logs go to this one group only.
-        role = iam.Role(
-            self,
-            "TriggerRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Trigger Lambda: start pipeline executions, write manifests",
-        )
-        log_group.grant_write(role)
-        self.function = lambda_.Function(
-            self,
-            "TriggerFunction",
+            "Trigger",
+            config=config,
+            project_root=project_root,
+            function_dir=TRIGGER_FUNCTION_DIR,
             description="Coalesces S3 object events into one pipeline execution per batch",
-            runtime=TRIGGER_RUNTIME,
-            architecture=TRIGGER_ARCHITECTURE,
-            handler=TRIGGER_HANDLER,
-            code=lambda_.Code.from_asset(
-                str(
-                    require(
-                        project_root,
-                        TRIGGER_FUNCTION_DIR / "app.py",
-                        produced_by="the trigger Lambda (lambdas/trigger/)",
-                    ).parent
-                ),
-                exclude=["tests", "fixtures", "**/__pycache__", "**/*.pyc"],
-            ),
-            layers=[powertools_layer(self, project_root)],
-            memory_size=256,
-            timeout=Duration.seconds(TRIGGER_TIMEOUT_SECONDS),
+            role_description="Trigger Lambda: start pipeline executions, write manifests",
+            timeout_seconds=TRIGGER_TIMEOUT_SECONDS,
             # Matches the mapping's maximum concurrency: executions are coalesced and
             # named deterministically, so more parallel pollers would buy nothing.
-            reserved_concurrent_executions=config.trigger_max_concurrency,
-            tracing=lambda_.Tracing.ACTIVE,
-            role=role,
-            log_group=log_group,
+            reserved_concurrency=config.trigger_max_concurrency,
             environment={
                 "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                 "LAKE_BUCKET": storage.lake_bucket.bucket_name,
