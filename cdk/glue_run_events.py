@@ -15,15 +15,13 @@ from pathlib import Path
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.config import PipelineConfig
-from cdk.ingestion import python_function
+from cdk.ingestion import event_queue, python_function, send_to_queue
 
 FUNCTION_DIR = Path("lambdas") / "glue_run_ended"
 FUNCTION_TIMEOUT_SECONDS = 30
@@ -47,23 +45,11 @@ class GlueRunEvents(Construct):
         project_root: Path,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letter_queue = event_queue(
             self,
             "GlueRunEventsQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             visibility_timeout=Duration.seconds(6 * FUNCTION_TIMEOUT_SECONDS),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
-            ),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
         self.rule = events.Rule(
             self,
@@ -75,14 +61,7 @@ class GlueRunEvents(Construct):
                 detail={"jobName": [job.job_name], "state": list(TERMINAL_STATES)},
             ),
         )
-        self.rule.add_target(
-            targets.SqsQueue(
-                self.queue,
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=185,
-                max_event_age=Duration.hours(24),
-            )
-        )
+        send_to_queue(self.rule, self.queue, self.dead_letter_queue)
         self.function = python_function(
             self,
             "GlueRunEnded",

@@ -88,6 +88,46 @@ def powertools_layer(scope: Construct, project_root: Path) -> lambda_.ILayerVers
     return lambda_.LayerVersion.from_layer_version_arn(scope, "PowertoolsLayer", layer_arn)
 
 
+def event_queue(
+    scope: Construct, queue_id: str, *, visibility_timeout: Duration, max_receive_count: int
+) -> tuple[sqs.Queue, sqs.Queue]:
+    """(queue, its dead-letter queue) for events a function consumes: SQS-managed
+    encryption, TLS only, 4 days to consume, 14 days in the DLQ after
+    `max_receive_count` receives."""
+    dead_letter_queue = sqs.Queue(
+        scope,
+        "DeadLetterQueue",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    queue = sqs.Queue(
+        scope,
+        queue_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        visibility_timeout=visibility_timeout,
+        retention_period=Duration.days(4),
+        dead_letter_queue=sqs.DeadLetterQueue(
+            queue=dead_letter_queue, max_receive_count=max_receive_count
+        ),
+    )
+    return queue, dead_letter_queue
+
+
+def send_to_queue(rule: events.Rule, queue: sqs.Queue, dead_letter_queue: sqs.Queue) -> None:
+    """The rule's target: the queue; an event SQS cannot take is retried for a day,
+    then parked in the dead-letter queue."""
+    rule.add_target(
+        targets.SqsQueue(
+            queue,
+            dead_letter_queue=dead_letter_queue,
+            retry_attempts=185,
+            max_event_age=Duration.hours(24),
+        )
+    )
+
+
 def python_function(
     scope: Construct,
     prefix: str,
@@ -156,26 +196,14 @@ class Ingestion(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
+        # AWS guidance for Lambda consumers: visibility 6 x function timeout + batching window.
+        self.queue, self.dead_letter_queue = event_queue(
             self,
             "ObjectEventsQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            # AWS guidance for Lambda consumers: 6 x function timeout + batching window.
             visibility_timeout=Duration.seconds(
                 6 * TRIGGER_TIMEOUT_SECONDS + BATCHING_WINDOW_SECONDS
             ),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=MAX_RECEIVE_COUNT
-            ),
+            max_receive_count=MAX_RECEIVE_COUNT,
         )
 
         self.rule = events.Rule(
@@ -195,16 +223,9 @@ class Ingestion(Construct):
                 },
             ),
         )
-        self.rule.add_target(
-            targets.SqsQueue(
-                self.queue,
-                # If even SQS cannot be reached, EventBridge retries for a day, then
-                # parks the event in the same DLQ (same body, so one redrive covers both).
-                dead_letter_queue=self.dead_letter_queue,
-                retry_attempts=185,
-                max_event_age=Duration.hours(24),
-            )
-        )
+        # If even SQS cannot be reached, EventBridge retries for a day, then parks the
+        # event in the same DLQ (same body, so one redrive covers both).
+        send_to_queue(self.rule, self.queue, self.dead_letter_queue)
 
         self.object_ledger = dynamodb.TableV2(
             self,
