@@ -133,7 +133,6 @@ def _storage_prefix_wildcards(stack: SalesPipelineStack) -> None:
 def _service_wildcards(stack: SalesPipelineStack) -> None:
     """Resources named by the service at run time, or actions with no resource type."""
     glue_role = stack.processing.role
-    database = stack.processing.silver_database
     _ack(
         glue_role,
         "IAM5[Resource::*]",
@@ -146,12 +145,6 @@ def _service_wildcards(stack: SalesPipelineStack) -> None:
         "log-group:/aws-glue/jobs/*]",
         "Glue names the job's encrypted log groups after the security configuration and "
         "role (/aws-glue/jobs/<config>-role/<role>/...) when it creates them.",
-    )
-    _ack(
-        glue_role,
-        "IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:"
-        f"table/<{stack.resolve(stack.get_logical_id(database.node.default_child))}>/*]",
-        "The job registers and updates the silver tables of its own catalog database only.",
     )
 
     _ack(

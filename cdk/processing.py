@@ -22,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from cdk import silver_catalog
 from cdk.artifacts import require
 from cdk.config import RECREATABLE_REMOVAL_POLICY, PipelineConfig
 from cdk.storage import (
@@ -38,7 +39,6 @@ SHARED_LIBRARY_DIR = Path("glue_jobs")
 # The library the script imports (frame, both loaders, shared modules): the zip's only
 # top-level entry, so it imports on Glue exactly as it does locally.
 SHARED_LIBRARY_PACKAGE = "sales_lake"
-SILVER_DATABASE_NAME_PREFIX = "sales_silver"
 # The loaders type records with pyarrow kernels (decimal rounding modes, string to
 # timestamp casts) that Glue's bundled pyarrow may predate: the job installs the version
 # the tests run with (uv.lock; a test keeps the two equal).
@@ -94,7 +94,7 @@ class Processing(Construct):
         self.silver_database = glue.Database(
             self,
             "SilverDatabase",
-            database_name=f"{SILVER_DATABASE_NAME_PREFIX}_{config.env_name.replace('-', '_')}",
+            database_name=silver_catalog.database_name(config.env_name),
             description="Silver Delta tables of the sales lakehouse (written by Glue only)",
             location_uri=f"{storage.lake_uri}/{SILVER_PREFIX}",
             # Catalog metadata only: the Delta tables are read and written by S3 path and
@@ -102,6 +102,19 @@ class Processing(Construct):
             # while a retained one would block the next deploy on its fixed name.
             removal_policy=RECREATABLE_REMOVAL_POLICY,
         )
+        # Athena and Lake Formation find the Delta tables by name (cdk/silver_catalog.py).
+        self.silver_tables = {
+            name: glue.CfnTable(
+                self,
+                f"Silver{name.title()}Table",
+                catalog_id=stack.account,
+                database_name=self.silver_database.database_name,
+                table_input=_table_input(silver_catalog.table_input(name, storage.lake_uri)),
+            )
+            for name in silver_catalog.TABLES
+        }
+        for table in self.silver_tables.values():
+            table.apply_removal_policy(RECREATABLE_REMOVAL_POLICY)
 
         self.role = iam.Role(
             self,
@@ -230,30 +243,38 @@ class Processing(Construct):
         )
         self.logs_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 
-        # The job registers and updates the silver tables in its own catalog database.
+        # The job writes the tables by path; it may read their catalog entries (CDK
+        # creates them), never change them.
         database_name = self.silver_database.database_name
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="SilverCatalog",
-                actions=[
-                    "glue:GetDatabase",
-                    "glue:GetTable",
-                    "glue:GetTables",
-                    "glue:CreateTable",
-                    "glue:UpdateTable",
-                    "glue:GetPartitions",
-                ],
+                actions=["glue:GetDatabase", "glue:GetTable", "glue:GetTables"],
                 resources=[
                     stack.format_arn(service="glue", resource="catalog"),
                     self.silver_database.database_arn,
                     # Spark's Glue-catalog client resolves the `default` database at start.
                     stack.format_arn(service="glue", resource="database", resource_name="default"),
-                    stack.format_arn(
-                        service="glue", resource="table", resource_name=f"{database_name}/*"
+                    *(
+                        stack.format_arn(
+                            service="glue", resource="table", resource_name=f"{database_name}/{n}"
+                        )
+                        for n in silver_catalog.TABLES
                     ),
                 ],
             )
         )
+
+
+def _table_input(spec: dict) -> glue.CfnTable.TableInputProperty:
+    storage = spec["StorageDescriptor"]
+    return glue.CfnTable.TableInputProperty(
+        name=spec["Name"],
+        description=spec["Description"],
+        table_type=spec["TableType"],
+        parameters=spec["Parameters"],
+        storage_descriptor=glue.CfnTable.StorageDescriptorProperty(location=storage["Location"]),
+    )
 
 
 class GrantedS3Code(glue.Code):

@@ -4,8 +4,9 @@ Names and wiring mirror cdk/: a versioned raw bucket sending object events to
 EventBridge, a rule feeding the SQS buffer, a rule on the silver job's run-ended
 events feeding the glue_run_ended function's queue, an SNS topic (with a queue subscribed,
 so the twin can show the notifications), the gold-refresh table, the object
-ledger of the trigger, the ONE silver Glue job (MaxConcurrentRuns 1, job-run
-queuing off, both loaders behind --source_kind), an ECS cluster and dbt task
+ledger of the trigger, the silver Delta tables in the Glue Data Catalog, the ONE
+silver Glue job (MaxConcurrentRuns 1, job-run queuing off, both loaders behind
+--source_kind), an ECS cluster and dbt task
 definition, and the state machine built from step_functions/pipeline.asl.json with
 local substitutions.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import boto3
 
+from cdk import silver_catalog
 from local_twin.aws_hooks import REGION
 from local_twin.paths import STEP_FUNCTIONS_DIR
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
@@ -161,6 +163,19 @@ def _tables() -> None:
     )
 
 
+def register_silver_tables(lake_uri: str, env_name: str = "local") -> str:
+    """The silver Delta tables in the Glue Data Catalog, as cdk/processing.py creates them
+    (cdk/silver_catalog.py); the database name."""
+    glue = _client("glue")
+    database = silver_catalog.database_name(env_name)
+    glue.create_database(DatabaseInput={"Name": database, "LocationUri": f"{lake_uri}/silver/"})
+    for name in silver_catalog.TABLES:
+        glue.create_table(
+            DatabaseName=database, TableInput=silver_catalog.table_input(name, lake_uri)
+        )
+    return database
+
+
 def create_silver_job(default_arguments: dict[str, str] | None = None) -> None:
     """The one silver job as cdk/processing.py defines it: one run at a time, no queue,
     the ingest options as default arguments (Glue, and moto, merge them into each run's).
@@ -189,6 +204,7 @@ def provision(
     queue_url, queue_arn = _storage_and_events(sqs)
     topic_arn, inbox_url = create_notifications(sqs)
     _tables()
+    register_silver_tables(f"s3://{LAKE_BUCKET}")
     create_silver_job(job_arguments)
     values = {
         "GlueJobName": GLUE_JOB_NAME,

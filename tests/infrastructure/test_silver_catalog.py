@@ -1,0 +1,35 @@
+"""Silver is queryable by name (Athena, Lake Formation): the stack declares both Delta
+tables in the silver database as cdk/silver_catalog.py describes them, and the job may
+read those entries but not change them."""
+
+from __future__ import annotations
+
+import json
+
+from cdk import silver_catalog
+
+
+def test_both_delta_tables_are_in_the_silver_database(synthesis):
+    processing = synthesis.stack.processing
+    database = synthesis.logical_id(processing.silver_database)
+    found = {}
+    for table in synthesis.resources("AWS::Glue::Table").values():
+        properties = table["Properties"]
+        assert properties["DatabaseName"] == {"Ref": database}
+        found[properties["TableInput"]["Name"]] = properties["TableInput"]
+    assert set(found) == set(silver_catalog.TABLES)
+    for name, table_input in found.items():
+        expected = silver_catalog.table_input(name, "LAKE")
+        assert table_input["Parameters"] == expected["Parameters"]
+        assert table_input["TableType"] == "EXTERNAL_TABLE"
+        location = json.dumps(table_input["StorageDescriptor"]["Location"])
+        assert f"/{silver_catalog.TABLES[name]}/" in location
+
+
+def test_the_job_reads_the_catalog_entries_and_never_writes_them(synthesis):
+    statements = synthesis.role_statements(synthesis.stack.processing.role)
+    [catalog] = [s for s in statements if s.get("Sid") == "SilverCatalog"]
+    assert set(catalog["Action"]) == {"glue:GetDatabase", "glue:GetTable", "glue:GetTables"}
+    actions = json.dumps([s["Action"] for s in statements])
+    assert not any(verb in actions for verb in ("glue:Create", "glue:Update", "glue:Delete"))
+    assert "/*" not in json.dumps(catalog["Resource"])
