@@ -50,6 +50,7 @@ class GlueRunEvents(Construct):
             "GlueRunEventsQueue",
             visibility_timeout=Duration.seconds(6 * FUNCTION_TIMEOUT_SECONDS),
             max_receive_count=MAX_RECEIVE_COUNT,
+            dead_letter_id="GlueRunEventsDeadLetterQueue",
         )
         self.rule = events.Rule(
             self,

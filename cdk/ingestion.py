@@ -89,14 +89,19 @@ def powertools_layer(scope: Construct, project_root: Path) -> lambda_.ILayerVers
 
 
 def event_queue(
-    scope: Construct, queue_id: str, *, visibility_timeout: Duration, max_receive_count: int
+    scope: Construct,
+    queue_id: str,
+    *,
+    visibility_timeout: Duration,
+    max_receive_count: int,
+    dead_letter_id: str = "DeadLetterQueue",
 ) -> tuple[sqs.Queue, sqs.Queue]:
     """(queue, its dead-letter queue) for events a function consumes: SQS-managed
     encryption, TLS only, 4 days to consume, 14 days in the DLQ after
     `max_receive_count` receives."""
     dead_letter_queue = sqs.Queue(
         scope,
-        "DeadLetterQueue",
+        dead_letter_id,  # unique per stack: monitoring names its alarm after it
         encryption=sqs.QueueEncryption.SQS_MANAGED,
         enforce_ssl=True,
         retention_period=Duration.days(14),

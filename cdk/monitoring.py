@@ -19,6 +19,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from sales_lake import quality_metrics
 
 from cdk.config import PipelineConfig
 
@@ -194,6 +195,35 @@ class Monitoring(Construct):
                     job.metric_failure(statistic="Sum"),
                     job.metric_timeout(statistic="Sum"),
                 ],
+                width=12,
+            )
+        )
+
+    def watch_data_quality(self, *, quarantine_threshold: float) -> None:
+        """The silver runs' data-quality counts (sales_lake.quality_metrics) and an alarm
+        when a run's quarantine ratio reaches the quality gate's threshold."""
+
+        def metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=quality_metrics.NAMESPACE,
+                metric_name=name,
+                dimensions_map={"Loader": "batch"},
+                statistic=statistic,
+                period=ALARM_PERIOD,
+            )
+
+        self._alarm(
+            "QuarantineRatioAlarm",
+            metric=metric("QuarantineRatio", "Maximum"),
+            threshold=quarantine_threshold,
+            description="A batch run quarantined at least the quality gate's share of its "
+            "rows; see which rows and why with the run's notice or silver/quarantine.",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Silver rows per batch run",
+                left=[metric(n) for n in ("RowsRead", "RowsInserted", "RowsUpdated")],
+                right=[metric(n) for n in ("RowsQuarantined", "RowsHeld", "RejectedFiles")],
                 width=12,
             )
         )

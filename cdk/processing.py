@@ -21,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+from sales_lake import quality_metrics
 
 from cdk import silver_catalog
 from cdk.artifacts import require
@@ -203,6 +204,8 @@ class Processing(Construct):
                 "--header_policy": config.header_policy,
                 "--date_order": config.date_order,
                 "--split_bytes": str(config.split_bytes),
+                # Each run's data-quality counts (sales_lake.quality_metrics).
+                f"--{quality_metrics.ARGUMENT}": quality_metrics.NAMESPACE,
             },
         )
 
@@ -238,7 +241,9 @@ class Processing(Construct):
                 sid="GlueJobMetrics",
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],  # PutMetricData has no resource type; scoped by namespace
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+                conditions={
+                    "StringEquals": {"cloudwatch:namespace": ["Glue", quality_metrics.NAMESPACE]}
+                },
             )
         )
         self.logs_key.grant(self.role, "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")

@@ -91,6 +91,15 @@ class SalesPipelineStack(Stack):
             dead_letter_queue=self.ingestion.dead_letter_queue,
             label="Event buffer",
         )
+        events = self.orchestration.glue_run_events
+        if events is not None:
+            self.monitoring.watch_function(events.function, label="Glue run-ended Lambda")
+            self.monitoring.watch_queues(
+                queue=events.queue,
+                dead_letter_queue=events.dead_letter_queue,
+                label="Glue run-ended events",
+            )
+        self.monitoring.watch_data_quality(quarantine_threshold=config.quality_threshold)
         self.monitoring.add_alarm_overview()
 
         Tags.of(self).add("project", "sales-data-aggregation-pipeline")

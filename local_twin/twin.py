@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import boto3
+from sales_lake import quality_metrics
 from sales_lake.load_options import ARGUMENTS
 from sales_lake.task_token import HEARTBEAT_SECONDS
 
@@ -105,6 +106,7 @@ class Twin:
             "--header_policy": header_policy,
             "--date_order": date_order,
             "--split_bytes": ARGUMENTS["split_bytes"][0],
+            f"--{quality_metrics.ARGUMENT}": quality_metrics.NAMESPACE,
         }
         self._stack = contextlib.ExitStack()
 

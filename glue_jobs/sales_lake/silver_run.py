@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from types import ModuleType
 
-from sales_lake import delta_tables, job_session
+from sales_lake import delta_tables, job_session, quality_metrics
 from sales_lake.batch import loader as batch_loader
 from sales_lake.lake_layout import QUARANTINE_TABLE, SALES_TABLE
 from sales_lake.load_options import ARGUMENTS as OPTION_ARGS
@@ -40,6 +40,8 @@ SOURCE_KIND_ARG = "--source_kind"
 LOADERS: dict[str, ModuleType] = {loader.KIND: loader for loader in (batch_loader, stream_loader)}
 JOB_ARGS = ("run_id", "lake_uri")
 SOURCE_ARGS = ("manifest_uri", "source_uris")
+# Where the run's data-quality metrics go (CloudWatch namespace); none: not published.
+OPTIONAL_JOB_ARGS = (quality_metrics.ARGUMENT,)
 
 
 class SourceKindError(ValueError):
@@ -85,7 +87,7 @@ def parse_args(argv: list[str]) -> dict[str, str]:
     group = parser.add_mutually_exclusive_group(required=True)
     for name in SOURCE_ARGS:
         group.add_argument(f"--{name}")
-    for name in OPTION_ARGS:
+    for name in (*OPTION_ARGS, *OPTIONAL_JOB_ARGS):
         parser.add_argument(f"--{name}")
     known, _glue_own = parser.parse_known_args(argv)
     return {k: v for k, v in vars(known).items() if v is not None}
@@ -97,7 +99,8 @@ def job_args(argv: list[str]) -> dict[str, str]:
         return parse_args(argv[1:])
     from awsglue.utils import getResolvedOptions
 
-    present = [name for name in (*SOURCE_ARGS, *OPTION_ARGS) if f"--{name}" in argv]
+    optional = (*SOURCE_ARGS, *OPTION_ARGS, *OPTIONAL_JOB_ARGS)
+    present = [name for name in optional if f"--{name}" in argv]
     return getResolvedOptions(argv, [*JOB_ARGS, *present])
 
 
@@ -138,7 +141,10 @@ def run(spark, chosen: ModuleType, args: dict[str, str]) -> dict:
     }
     metrics.finished_at = _now()
     metrics.timings_seconds["total"] = time.monotonic() - clock
-    return metrics.write(lake_uri, **extra)
+    record = metrics.write(lake_uri, **extra)
+    if args.get(quality_metrics.ARGUMENT):
+        quality_metrics.publish(record, args[quality_metrics.ARGUMENT])
+    return record
 
 
 def run_silver(spark, args: dict[str, str]) -> dict:

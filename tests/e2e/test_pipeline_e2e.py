@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import boto3
 import duckdb
 import pytest
 from deltalake import DeltaTable
@@ -198,3 +199,6 @@ def test_twin_quarantine_and_sql_show_what_the_runs_left(twin, first_drop, tmp_p
     quarantined = len(silver(twin.workspace, "quarantine"))
     assert re.search(rf"│\s*{lines}\s*│\s*{quarantined}\s*│", capsys.readouterr().out)
     assert twin_cli(["sql", "select nope", "--workspace", ws]) == 2
+    # The runs' data-quality counts went to (moto's) CloudWatch too.
+    listed = boto3.client("cloudwatch").list_metrics(Namespace="SalesPipeline")["Metrics"]
+    assert {"RowsRead", "RowsQuarantined", "QuarantineRatio"} <= {m["MetricName"] for m in listed}

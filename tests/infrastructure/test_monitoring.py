@@ -54,7 +54,13 @@ def test_alarms_cover_failures_errors_dead_letters_and_glue(synthesis):
         "TriggeredRules",
     ):
         assert watched in described, watched
-    assert len(alarms) == 4  # state machine, the silver Glue job, trigger, dead letters
+    # state machine, the silver Glue job, the two functions, their two dead-letter queues,
+    # and the quarantine ratio of batch runs at the quality gate's threshold
+    assert len(alarms) == 7
+    [ratio] = [a["Properties"] for a in alarms.values()
+               if a["Properties"].get("MetricName") == "QuarantineRatio"]  # fmt: skip
+    assert ratio["Namespace"] == "SalesPipeline" and ratio["Statistic"] == "Maximum"
+    assert ratio["Threshold"] == synthesis.config.quality_threshold
 
 
 def test_dashboard_shows_every_box(synthesis):
@@ -64,6 +70,9 @@ def test_dashboard_shows_every_box(synthesis):
         "Trigger Lambda",
         "Event buffer",
         "Glue silver job runs",
+        "Glue run-ended Lambda",
+        "Glue run-ended events",
+        "Silver rows per batch run",
         "Alarms",
     ):
         assert title in body, title
