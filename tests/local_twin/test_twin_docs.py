@@ -17,7 +17,7 @@ from local_twin.workspace import Workspace
 def test_make_docs_runs_twin_docs():
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert re.search(r"^\.PHONY:.*\bdocs\b", makefile, re.M)
-    assert re.search(r"^docs: setup\n\t@\$\(VENV\)/twin docs$", makefile, re.M)
+    assert re.search(r"^docs: setup(  ## .*)?\n\t@\$\(VENV\)/twin docs$", makefile, re.M)
 
 
 def test_twin_docs_is_a_command():
