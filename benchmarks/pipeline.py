@@ -22,6 +22,7 @@ from pathlib import Path
 
 import boto3
 
+from local_twin.aws_hooks import GlueRunEnded
 from local_twin.paths import SAMPLE_DATA_DIR
 from local_twin.progress import Progress
 from local_twin.provision import GLUE_JOB_NAME
@@ -66,18 +67,36 @@ def measure(name: str, files: list[Path], scratch: Path, progress: Progress) -> 
 
 
 def run_end_to_next_state(record: dict) -> float:
-    """Seconds from the silver run's end (Glue's CompletedOn) to RunGlueJob's exit: how
-    long the state machine took to learn it (the task token: target <= 5 s)."""
+    """Seconds from the silver run's end (Glue's CompletedOn) to the moment RunGlueJob
+    succeeded or failed: how long the state machine took to learn it (target <= 5 s).
+    Negative when the job's own report arrived before Glue recorded the end."""
     runs = boto3.client("glue").get_job_runs(JobName=GLUE_JOB_NAME)["JobRuns"]
     run = next(r for r in runs if r["Arguments"]["--run_id"] == record["run_id"])
     events = boto3.client("stepfunctions").get_execution_history(
         executionArn=record["arn"], maxResults=1000
     )["events"]
-    exited = next(
-        e for e in events
-        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "RunGlueJob"
-    )  # fmt: skip
-    return (exited["timestamp"] - run["CompletedOn"]).total_seconds()
+    learned = next(e for e in events if e["type"] in ("TaskSucceeded", "TaskFailed")
+                   and e["timestamp"] >= run["StartedOn"])  # fmt: skip
+    return (learned["timestamp"] - run["CompletedOn"]).total_seconds()
+
+
+def event_path(scratch: Path, progress: Progress, runs: int = 5) -> float:
+    """The same delay when the job dies without reporting (Glue's run-ended event ->
+    SQS -> glue_run_ended function -> SendTaskFailure): the slowest of `runs` runs."""
+    workspace = Workspace.at(scratch / "ws-event-path", fresh=True)
+
+    def dies(job_name: str, arguments: dict) -> None:
+        raise GlueRunEnded("FAILED", "killed by the benchmark")
+
+    delays = []
+    with Twin(workspace, glue_runner=dies, ecs_runner=lambda spec: 0) as twin:
+        for k in range(runs):
+            name = f"event-path-{k}"
+            payload = {"run_id": name, "kind": "batch", "source_uris": "s3://x/landing/sales/a.csv"}
+            [record] = twin.executions.wait([twin.executions.start(name, payload)], None)
+            delays.append(run_end_to_next_state(record))
+    progress(f"event path: {', '.join(f'{d:.3f}' for d in delays)} s")
+    return max(delays)
 
 
 def polling_delay(run_seconds: float) -> float:
@@ -95,7 +114,7 @@ def report(results: list[dict]) -> None:
         cells = []
         for r in results:
             value = r[key]
-            cells.append(f"{value:>16,}" if isinstance(value, int) else f"{value:>16.2f}")
+            cells.append(f"{value:>16,}" if isinstance(value, int) else f"{value:>16.3f}")
         unit = "" if key in ("rows read", "overhead %") else " s"
         print(f"{key + unit:<28}" + "".join(cells))
 
@@ -117,6 +136,9 @@ def main() -> int:
             measure(f"{args.rows // 1000}k rows", list(large), scratch, progress),
         ]
         report(results)
+        slowest = event_path(scratch, progress)
+        print(f"\nGlue run end -> next state when the job dies silently (event path, slowest "
+              f"of 5): {slowest:.3f} s (target <= 5 s; .sync polling: up to 60 s)")  # fmt: skip
     finally:
         if args.keep:
             print(f"\nworkspaces kept in {scratch}")
