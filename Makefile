@@ -29,7 +29,7 @@ test: setup  ## lint + the whole suite in two workers (what CI runs)
 	@$(VENV)/pytest -n 2 --dist loadgroup
 
 # The fast lane: pure tests only (no Spark, dbt build, synthesis or running state machine;
-# kinds are assigned in tests/conftest.py), well under a minute.
+# kinds are assigned in tests/conftest.py), about a minute.
 test-unit: setup  ## the fast lane: pure tests only
 	@$(VENV)/pytest -m unit -q
 
