@@ -94,8 +94,8 @@ def _storage_prefix_wildcards(stack: SalesPipelineStack) -> None:
         glue_role,
         lake,
         f"{SILVER_PREFIX}*",
-        "Delta tables under silver/ are written, compacted and vacuumed by the "
-        "Glue job; Delta names its data and log files itself.",
+        "Delta tables under silver/ are written by each Glue run and compacted and vacuumed "
+        "by its weekly maintenance run; Delta names its data and log files itself.",
     )
     _object_wildcard(
         glue_role,

@@ -20,8 +20,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
-from sales_lake import quality_metrics
+from sales_lake import maintenance, quality_metrics
 
 from cdk import silver_catalog
 from cdk.artifacts import require
@@ -34,6 +35,9 @@ from cdk.storage import (
     STREAM_TOPICS_PREFIX,
     Storage,
 )
+
+# Sundays 03:00 UTC: the weekly Delta maintenance run (compaction + vacuum).
+MAINTENANCE_SCHEDULE = "cron(0 3 ? * SUN *)"
 
 SILVER_JOB_SCRIPT = Path("glue_jobs") / "to_silver.py"
 SHARED_LIBRARY_DIR = Path("glue_jobs")
@@ -167,6 +171,40 @@ class Processing(Construct):
             "merged into silver Delta, one run at a time",
             script, library, config=config, storage=storage,
         )  # fmt: skip
+        self.maintenance_schedule = self._maintenance_schedule()
+
+    def _maintenance_schedule(self) -> scheduler.CfnSchedule:
+        """Weekly Delta maintenance (sales_lake.maintenance): a run of the same silver job
+        with --source_kind maintenance, so MaxConcurrentRuns 1 serializes it with the
+        writers. If a writer holds the job at that moment, Glue refuses the start and
+        that week's maintenance is skipped (the next week's does the work)."""
+        role = iam.Role(
+            self,
+            "MaintenanceScheduleRole",
+            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            description="Starts the weekly maintenance run of the silver job",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=["glue:StartJobRun"], resources=[self.silver_job.job_arn])
+        )
+        run = {"JobName": self.silver_job.job_name,
+               "Arguments": {"--source_kind": maintenance.KIND}}  # fmt: skip
+        return scheduler.CfnSchedule(
+            self,
+            "MaintenanceSchedule",
+            description="Compact and vacuum the silver Delta tables (sales_lake.maintenance)",
+            schedule_expression=MAINTENANCE_SCHEDULE,
+            schedule_expression_timezone="UTC",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn="arn:aws:scheduler:::aws-sdk:glue:startJobRun",
+                role_arn=role.role_arn,
+                input=Stack.of(self).to_json_string(run),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=6 * 3600, maximum_retry_attempts=10
+                ),
+            ),
+        )
 
     def _silver_job(self, construct_id: str, job_name: str, description: str, script, library,
                     *, config: PipelineConfig, storage: Storage) -> glue.PySparkEtlJob:  # fmt: skip

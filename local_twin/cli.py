@@ -18,6 +18,7 @@ from local_twin.commands import (
     drop,
     executions,
     generate,
+    maintain,
     quarantine,
     rerun,
     smoke,
@@ -25,7 +26,9 @@ from local_twin.commands import (
     stream,
 )
 
-COMMANDS = (doctor, generate, demo, drop, executions, rerun, quarantine, sql, stream, smoke, docs)
+COMMANDS = (
+    doctor, generate, demo, drop, executions, rerun, quarantine, sql, maintain, stream, smoke, docs,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

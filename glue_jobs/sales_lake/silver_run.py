@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime
 from types import ModuleType
 
-from sales_lake import delta_tables, job_session, quality_metrics
+from sales_lake import delta_tables, job_session, maintenance, quality_metrics
 from sales_lake.batch import loader as batch_loader
 from sales_lake.lake_layout import QUARANTINE_TABLE, SALES_TABLE
 from sales_lake.load_options import ARGUMENTS as OPTION_ARGS
@@ -154,9 +154,24 @@ def run_silver(spark, args: dict[str, str]) -> dict:
     return run(spark, loader(args.get("source_kind")), rest)
 
 
+def run_maintenance(argv: list[str]) -> dict:
+    """`--source_kind maintenance --lake_uri …`: compact and vacuum silver."""
+    parser = argparse.ArgumentParser(prog="to_silver maintenance", allow_abbrev=False)
+    parser.add_argument("--lake_uri", required=True)
+    parser.add_argument("--retain_hours", type=float, default=None)
+    known, _glue_own = parser.parse_known_args(argv[1:])
+    spark = job_session.job_spark_session("silver_maintenance")
+    return maintenance.maintain(spark, known.lake_uri, known.retain_hours)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The job script's entry: Glue's argv (script name first)."""
     argv = sys.argv if argv is None else argv
+    if f"{SOURCE_KIND_ARG}={maintenance.KIND}" in argv or any(
+        a == SOURCE_KIND_ARG and b == maintenance.KIND for a, b in zip(argv, argv[1:], strict=False)
+    ):
+        print(json.dumps(run_maintenance(argv)))
+        return 0
     kind, rest = split_source_kind(argv)
     chosen = LOADERS[kind]
     token, job_run_id = TaskToken.of(argv)

@@ -199,6 +199,10 @@ def test_twin_quarantine_and_sql_show_what_the_runs_left(twin, first_drop, tmp_p
     quarantined = len(silver(twin.workspace, "quarantine"))
     assert re.search(rf"│\s*{lines}\s*│\s*{quarantined}\s*│", capsys.readouterr().out)
     assert twin_cli(["sql", "select nope", "--workspace", ws]) == 2
+    # Weekly maintenance, by hand: silver keeps every row.
+    assert twin_cli(["maintain", "--workspace", ws]) == 0
+    assert "silver/sales: " in capsys.readouterr().out
+    assert len(silver(twin.workspace, "quarantine")) == quarantined
     # The runs' data-quality counts went to (moto's) CloudWatch too.
     listed = boto3.client("cloudwatch").list_metrics(Namespace="SalesPipeline")["Metrics"]
     assert {"RowsRead", "RowsQuarantined", "QuarantineRatio"} <= {m["MetricName"] for m in listed}

@@ -1,6 +1,7 @@
-"""Silver is queryable by name (Athena, Lake Formation): the stack declares both Delta
-tables in the silver database as cdk/silver_catalog.py describes them, and the job may
-read those entries but not change them."""
+"""Silver is queryable by name (Athena, Lake Formation) and maintained weekly: the stack
+declares both Delta tables in the silver database as cdk/silver_catalog.py describes
+them, the job may read those entries but not change them, and a weekly schedule starts
+the job in maintenance mode."""
 
 from __future__ import annotations
 
@@ -33,3 +34,26 @@ def test_the_job_reads_the_catalog_entries_and_never_writes_them(synthesis):
     actions = json.dumps([s["Action"] for s in statements])
     assert not any(verb in actions for verb in ("glue:Create", "glue:Update", "glue:Delete"))
     assert "/*" not in json.dumps(catalog["Resource"])
+
+
+def test_a_weekly_schedule_starts_the_silver_job_in_maintenance_mode(synthesis):
+    [schedule] = synthesis.resources("AWS::Scheduler::Schedule").values()
+    properties = schedule["Properties"]
+    assert (
+        properties["ScheduleExpression"].startswith("cron(")
+        and "SUN" in properties["ScheduleExpression"]
+    )
+    target = properties["Target"]
+    assert target["Arn"] == "arn:aws:scheduler:::aws-sdk:glue:startJobRun"
+    assert '\\"--source_kind\\":\\"maintenance\\"' in json.dumps(target["Input"])
+    role = synthesis.stack.processing.maintenance_schedule.target.role_arn
+    assert role  # its own role, allowed to start the one job only
+    statements = [
+        s
+        for policy in synthesis.resources("AWS::IAM::Policy").values()
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "MaintenanceScheduleRole" in json.dumps(policy["Properties"]["Roles"])
+    ]
+    assert [s["Action"] for s in statements] == ["glue:StartJobRun"]
+    job = synthesis.logical_id(synthesis.stack.processing.silver_job)
+    assert job in json.dumps(statements[0]["Resource"])
