@@ -93,15 +93,29 @@ class Workspace:
         records = [json.loads(p.read_text()) for p in (self.root / "executions").glob("*.json")]
         return sorted(records, key=lambda r: r.get("started_at") or "")
 
-    def execution(self, name: str) -> dict:
+    def execution(self, name: str | None) -> dict:
+        """The execution named `name`, or the only one whose name starts with it, or the
+        latest when `name` is None; SystemExit naming the choices otherwise."""
+        records = self.executions()
+        if name is None and records:
+            return records[-1]
         path = self.root / "executions" / f"{name}.json"
-        if not path.exists():
-            known = ", ".join(r["name"] for r in self.executions()[-5:]) or "none yet"
+        if name is not None and path.exists():
+            return json.loads(path.read_text())
+        matches = [r for r in records if name is not None and r["name"].startswith(name)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            known = ", ".join(r["name"] for r in matches[-5:])
             raise SystemExit(
-                f"no execution named {name!r} in {self.root} (recent: {known}). "
-                "List them with `twin executions`."
+                f"{len(matches)} executions in {self.root} start with {name!r} ({known}): "
+                "give more of the name (`twin executions` lists them)."
             )
-        return json.loads(path.read_text())
+        known = ", ".join(r["name"] for r in records[-5:]) or "none yet"
+        what = "no execution yet" if name is None else f"no execution named {name!r}"
+        raise SystemExit(
+            f"{what} in {self.root} (recent: {known}). List them with `twin executions`."
+        )
 
 
 def _relative_key(key: str) -> str:

@@ -1,4 +1,5 @@
-"""`twin rerun NAME`: a new execution with an earlier execution's original input.
+"""`twin rerun NAME | --last`: a new execution with an earlier execution's original input
+(NAME may be a unique prefix).
 
 What the Step Functions console's "New execution" with the same input does; the
 run id inside the input is unchanged, so the Glue job and dbt reprocess it
@@ -16,8 +17,11 @@ from local_twin.workspace import Workspace
 
 
 def run(args) -> int:
+    if not args.last and not args.name:
+        print("twin rerun: give an execution NAME (or a unique prefix), or --last")
+        return 2
     workspace = Workspace.at(args.workspace)
-    original = workspace.execution(args.name)
+    original = workspace.execution(None if args.last else args.name)
     with Twin(workspace, progress=Progress(), **twin_settings(args)) as twin:
         record = twin.rerun(original, accept_quality_breach=args.accept_quality_breach)
     print(summary.render([record], workspace.duckdb_path))
@@ -26,7 +30,11 @@ def run(args) -> int:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("rerun", help="rerun an execution with its original input")
-    parser.add_argument("name", metavar="NAME", help="execution name (see `twin executions`)")
+    parser.add_argument(
+        "name", metavar="NAME", nargs="?",
+        help="execution name or a unique prefix of one (see `twin executions`)",
+    )  # fmt: skip
+    parser.add_argument("--last", action="store_true", help="rerun the latest execution")
     parser.add_argument(
         "--accept-quality-breach",
         metavar="WHO",

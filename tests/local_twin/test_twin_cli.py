@@ -59,6 +59,19 @@ def test_fresh_workspace_refuses_to_wipe_an_unrelated_folder(tmp_path):
     assert (tmp_path / "precious.txt").exists()
 
 
+def test_an_execution_is_found_by_a_unique_prefix_or_as_the_latest(tmp_path):
+    workspace = Workspace.at(tmp_path / "ws")
+    workspace.save_execution(record("batch-a-1", "SUCCEEDED"))
+    workspace.save_execution(record("batch-a-2", "FAILED", started_at="2026-11-26T09:00:00+00:00"))
+    assert workspace.execution("batch-a-1")["name"] == "batch-a-1"
+    assert workspace.execution(None)["name"] == "batch-a-2"  # --last
+    with pytest.raises(SystemExit, match=r"2 executions .* start with 'batch-a'"):
+        workspace.execution("batch-a")
+    workspace.save_execution(record("stream-b-3", "SUCCEEDED"))
+    assert workspace.execution("stream")["name"] == "stream-b-3"
+    assert twin(["rerun", "--workspace", str(workspace.root)]) == 2  # neither NAME nor --last
+
+
 def test_rerun_can_release_held_objects_and_passes_the_ingest_options(tmp_path, monkeypatch):
     from local_twin.commands import rerun
 
