@@ -145,15 +145,10 @@ def range_partitions(row_count: int) -> int:
 
 
 @contextmanager
-def source_not_materialized(spark):
-    """MERGE without Delta's defensive copy of the source, for sources the caller cached.
-
-    Delta copies a source it cannot prove deterministic (ours starts in Python); the
-    job's source is a persisted DataFrame, so the copy only costs time.
-    """
-    key = "spark.databricks.delta.merge.materializeSource"
+def spark_conf(spark, key: str, value: str):
+    """`key` set to `value` in the session while the block runs, then as it was."""
     before = spark.conf.get(key, None)
-    spark.conf.set(key, "none")
+    spark.conf.set(key, value)
     try:
         yield
     finally:
@@ -161,6 +156,15 @@ def source_not_materialized(spark):
             spark.conf.unset(key)
         else:
             spark.conf.set(key, before)
+
+
+def source_not_materialized(spark):
+    """MERGE without Delta's defensive copy of the source, for sources the caller cached.
+
+    Delta copies a source it cannot prove deterministic (ours starts in Python); the
+    job's source is a persisted DataFrame, so the copy only costs time.
+    """
+    return spark_conf(spark, "spark.databricks.delta.merge.materializeSource", "none")
 
 
 def holds_row_ids(spark, path: str, low: int, high: int) -> bool:

@@ -17,10 +17,10 @@ Scheduler schedule (cdk/processing.py), or locally with `twin maintain`.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from sales_lake import uris
+from sales_lake.delta_tables import spark_conf
 from sales_lake.lake_layout import QUARANTINE_TABLE, SALES_TABLE
 
 KIND = "maintenance"
@@ -31,21 +31,12 @@ def _files(spark, path: str) -> int:
     return int(spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["numFiles"])
 
 
-@contextlib.contextmanager
 def _listing_parallelism(spark, tasks: int):
     """VACUUM lists the table's directories in `parallelPartitionDiscovery.parallelism`
     tasks, 10,000 by default: for these unpartitioned tables that is 10,000 near-empty
     tasks (47 s instead of 2.6 s on a laptop). One per core is plenty."""
-    name = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
-    previous = spark.conf.get(name, None)
-    spark.conf.set(name, str(max(1, tasks)))
-    try:
-        yield
-    finally:
-        if previous is None:
-            spark.conf.unset(name)
-        else:
-            spark.conf.set(name, previous)
+    key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+    return spark_conf(spark, key, str(max(1, tasks)))
 
 
 def maintain(spark, lake_uri: str, retain_hours: float | None = RETAIN_HOURS) -> dict:
