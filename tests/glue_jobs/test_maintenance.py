@@ -28,3 +28,11 @@ def test_many_small_files_become_few_with_the_same_rows(spark, tmp_path):
     assert "OPTIMIZE" in {h.operation for h in history}
     # The retention (Delta's default here, 7 days) protects every version: the first reads.
     assert spark.read.format("delta").option("versionAsOf", 0).load(path).count() == 10
+
+
+def test_twin_maintain_runs_the_same_maintenance_on_the_workspace(spark, tmp_path, capsys):
+    from local_twin.cli import main as twin_cli
+
+    assert twin_cli(["maintain", "--workspace", str(tmp_path / "ws")]) == 0
+    out = capsys.readouterr().out
+    assert "silver/sales: no Delta table yet" in out and "silver/quarantine: " in out
