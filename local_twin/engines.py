@@ -21,7 +21,12 @@ from collections import defaultdict
 
 import boto3
 from sales_lake.lake_layout import RUN_METRICS_FILE, RUN_SUMMARY_FILE, run_key
-from sales_lake.task_token import JOB_RUN_ID_ARGUMENT, TOKEN_ARGUMENT, TaskToken
+from sales_lake.task_token import (
+    HEARTBEAT_SECONDS,
+    JOB_RUN_ID_ARGUMENT,
+    TOKEN_ARGUMENT,
+    TaskToken,
+)
 
 from local_twin.aws_hooks import REGION, EcsTaskSpec
 from local_twin.paths import DBT_PROJECT_DIR
@@ -88,7 +93,9 @@ def _copy_manifest(manifest_uri: str, workspace: Workspace) -> None:
     target.write_bytes(body)
 
 
-def glue_runner(workspace: Workspace, timings: EngineTimings, heartbeat_seconds: float = 60.0):
+def glue_runner(
+    workspace: Workspace, timings: EngineTimings, heartbeat_seconds: float = HEARTBEAT_SECONDS
+):
     """A GlueRunner that runs the real Glue job (sales_lake.silver_run, what to_silver.py
     calls), mirrors its run record into moto's S3, and then, as the job's main() does
     on Glue, completes the state machine's task token (sales_lake.task_token: heartbeats

@@ -60,6 +60,12 @@ def loader(kind: str | None) -> ModuleType:
 
 def split_source_kind(argv: list[str]) -> tuple[str, list[str]]:
     """(source kind, argv without it); a missing or unknown kind raises SourceKindError."""
+    kind, rest = _without_source_kind(argv)
+    return loader(kind).KIND, rest
+
+
+def _without_source_kind(argv: list[str]) -> tuple[str | None, list[str]]:
+    """(the --source_kind given, unchecked; argv without it)."""
     rest: list[str] = []
     kind = None
     i = 0
@@ -74,7 +80,7 @@ def split_source_kind(argv: list[str]) -> tuple[str, list[str]]:
         else:
             rest.append(arg)
         i += 1
-    return loader(kind).KIND, rest
+    return kind, rest
 
 
 def parse_args(argv: list[str]) -> dict[str, str]:
@@ -167,9 +173,7 @@ def run_maintenance(argv: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """The job script's entry: Glue's argv (script name first)."""
     argv = sys.argv if argv is None else argv
-    if f"{SOURCE_KIND_ARG}={maintenance.KIND}" in argv or any(
-        a == SOURCE_KIND_ARG and b == maintenance.KIND for a, b in zip(argv, argv[1:], strict=False)
-    ):
+    if _without_source_kind(argv)[0] == maintenance.KIND:  # not a loader: no run record
         print(json.dumps(run_maintenance(argv)))
         return 0
     kind, rest = split_source_kind(argv)

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 TOKEN_ARGUMENT = "--task_token"
-ARGUMENT_NAME = TOKEN_ARGUMENT.removeprefix("--")
 HEARTBEAT_SECONDS = 60.0
 ALREADY_COMPLETED = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 JOB_RUN_ID_ARGUMENT = "--JOB_RUN_ID"  # Glue passes the run's id to its script
