@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 from sales_lake import dates
 from sales_lake.batch.conform import FIELDS
-from sales_lake.schema import BUSINESS_COLUMNS, ENUMERATIONS
+from sales_lake.rules import ENUMERATIONS
+from sales_lake.schema import BUSINESS_COLUMNS
 from sales_lake.schema import MONEY as SILVER_MONEY
 from sales_lake.schema import RATE as SILVER_RATE
 

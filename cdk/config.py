@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from aws_cdk import RemovalPolicy
 from aws_cdk.aws_logs import RetentionDays
 from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES, MIN_SPLIT_BYTES, QUALITY_POLICIES
+from sales_lake.rules import RULES
 
 # Environments whose data may be destroyed with the stack. Everything else keeps
 # buckets, keys, tables and secrets when the stack (or a resource) is deleted.
@@ -144,7 +145,13 @@ class PipelineConfig:
                     "snowflake_aws_iam_user_arn", pattern=_IAM_ARN_PATTERN, optional=True
                 ),
             ),
-            quality_threshold=reader.number("quality_threshold", minimum=0.0, maximum=1.0),
+            # Empty or absent: the default of the job's rules file (sales_lake/rules.toml).
+            quality_threshold=reader.number(
+                "quality_threshold",
+                minimum=0.0,
+                maximum=1.0,
+                default=RULES.max_quarantine_ratio,
+            ),
             on_quality_breach=reader.choice("on_quality_breach", QUALITY_POLICIES),
             header_policy=reader.choice("header_policy", HEADER_POLICIES),
             date_order=reader.choice("date_order", DATE_ORDERS),
@@ -218,8 +225,12 @@ class _ContextReader:
             raise self._fail(key, value, f"an integer {bound}")
         return number
 
-    def number(self, key: str, *, minimum: float, maximum: float) -> float:
-        value = self._raw(key)
+    def number(
+        self, key: str, *, minimum: float, maximum: float, default: float | None = None
+    ) -> float:
+        value = self._raw(key, optional=default is not None)
+        if value == "":
+            return default
         try:
             number = float(value)
         except (TypeError, ValueError):

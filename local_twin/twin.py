@@ -25,6 +25,7 @@ from pathlib import Path
 import boto3
 from sales_lake import quality_metrics
 from sales_lake.load_options import ARGUMENTS
+from sales_lake.rules import RULES
 from sales_lake.task_token import HEARTBEAT_SECONDS
 
 from local_twin import engines, provision
@@ -80,7 +81,7 @@ class Twin:
         glue_runner=None,
         ecs_runner=None,
         progress: Progress | None = None,
-        quarantine_ratio_threshold: str = "0.05",
+        quarantine_ratio_threshold: str = str(RULES.max_quarantine_ratio),
         on_quality_breach: str = "stop",
         header_policy: str = "rescue",
         date_order: str = "auto",

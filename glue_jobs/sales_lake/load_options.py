@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from sales_lake.rules import RULES
+
 HEADER_POLICIES = ("strict", "by_name", "rescue")
 DATE_ORDERS = ("auto", "dmy", "mdy")
 QUALITY_POLICIES = ("stop", "continue")
@@ -23,7 +25,7 @@ ARGUMENTS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "header_policy": ("rescue", HEADER_POLICIES),
     "date_order": ("auto", DATE_ORDERS),
     "quality_policy": ("stop", QUALITY_POLICIES),
-    "max_quarantine_ratio": ("0.05", None),
+    "max_quarantine_ratio": (str(RULES.max_quarantine_ratio), None),  # rules.toml
     "accept_quality_breach": ("", None),
     "split_bytes": (str(128 * 1024 * 1024), None),
 }
@@ -48,7 +50,7 @@ class LoadOptions:
     header_policy: str = "rescue"
     date_order: str = "auto"
     quality_policy: str = "stop"
-    max_quarantine_ratio: float = 0.05
+    max_quarantine_ratio: float = RULES.max_quarantine_ratio
     accept_quality_breach: dict | None = None
     split_bytes: int = 128 * 1024 * 1024
 

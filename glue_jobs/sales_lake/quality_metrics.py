@@ -3,7 +3,9 @@ quarantine-ratio alarm watches (cdk/monitoring.py).
 
 The run record (run_metrics.py) is the source: rows read, inserted, updated, unchanged,
 duplicates, quarantined, blank and held, the quarantine ratio, and the numbers of held
-and rejected files, with the loader (`batch` | `stream`) as the one dimension. The job
+and rejected files, with the loader (`batch` | `stream`) as the one dimension; and the
+quarantined rows per reason code (`RowsQuarantinedByReason`, dimensions Loader and
+Reason; a row with two reasons counts under both), one metric per reason the run saw. The job
 publishes them after the record is written when it is given `--metrics_namespace` (CDK
 sets it; local runs without it publish nothing). Publishing is best effort: a failed
 PutMetricData is reported on stderr and never fails a run whose data is written.
@@ -26,6 +28,8 @@ COUNTS = (
     ("BlankRows", "blank"),
     ("RowsHeld", "held"),
 )
+BY_REASON = "RowsQuarantinedByReason"
+REASON_DIMENSION = "Reason"
 BATCH = 1000  # PutMetricData takes up to 1,000 metrics per request
 
 
@@ -36,8 +40,9 @@ def metric_data(record: dict) -> list[dict]:
     at = datetime.fromisoformat(record.get("finished_at") or record["started_at"])
     breached = (record.get("quality") or {}).get("breached_files") or []
 
-    def metric(name: str, value: float, unit: str = "Count") -> dict:
-        return {"MetricName": name, "Dimensions": dimensions, "Timestamp": at,
+    def metric(name: str, value: float, unit: str = "Count", reason: str | None = None) -> dict:
+        by = [{"Name": REASON_DIMENSION, "Value": reason}] if reason else []
+        return {"MetricName": name, "Dimensions": dimensions + by, "Timestamp": at,
                 "Value": float(value), "Unit": unit}  # fmt: skip
 
     counts = record.get("counts") or {}
@@ -46,6 +51,10 @@ def metric_data(record: dict) -> list[dict]:
         metric("QuarantineRatio", record.get("quarantine_ratio") or 0.0, "None"),
         metric("HeldFiles", sum(1 for b in breached if b.get("action") == "held")),
         metric("RejectedFiles", len(record.get("rejected_files") or [])),
+        *(
+            metric(BY_REASON, rows, reason=code)
+            for code, rows in (record.get("quarantine_reasons") or {}).items()
+        ),
     ]
 
 

@@ -53,6 +53,18 @@ def about(prefix: str, value: pa.Array, suffix: str) -> Callable[[pa.Array], pa.
     return lambda rows: text(prefix, "'", pc.take(value, rows), "'", suffix)
 
 
+def outside(value: pa.Array, bounds) -> pa.Array:
+    """Whether each value lies outside `bounds` (a rules.Bounds); NULL where the value is."""
+    checks = [
+        compare(value, pa.scalar(limit).cast(value.type))
+        for compare, limit in ((pc.less, bounds.min), (pc.greater, bounds.max))
+        if limit is not None
+    ]
+    if not checks:
+        return when(pc.is_valid(value), filled(len(value), pa.bool_(), False))
+    return checks[0] if len(checks) == 1 else pc.or_(*checks)
+
+
 def present_but(raw: pa.Array, bad: pa.Array) -> pa.Array:
     """The value is there but fails (`bad` NULL counts as failing)."""
     return pc.and_(pc.is_valid(raw), pc.fill_null(bad, True))

@@ -54,6 +54,8 @@ class RunMetrics:
     # The per-object gate: policy, threshold, release and the breaching objects
     # (`quality_gate`); filled by the frame and the batch loader.
     quality: dict = field(default_factory=dict)
+    # Reason code -> quarantined rows with it (a row may have several), most frequent first.
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
     finished_at: str | None = None
 
     def check_conservation(self) -> None:
@@ -74,6 +76,7 @@ class RunMetrics:
             "status": self.status,
             "counts": dict(c),
             "quarantine_ratio": round(c["quarantined"] / loaded, 6) if loaded > 0 else 0.0,
+            "quarantine_reasons": dict(self.quarantine_reasons),
             "quality": {"breached_files": [], **self.quality},
             "rejected_files": self.rejected_files,
             "sources": self.sources,

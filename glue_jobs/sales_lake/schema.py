@@ -95,13 +95,6 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("quarantined_at", "TIMESTAMP", False),
 )
 
-ENUMERATIONS: dict[str, frozenset[str]] = {
-    "segment": frozenset({"Consumer", "Corporate", "Home Office"}),
-    "ship_mode": frozenset({"First Class", "Second Class", "Standard Class", "Same Day"}),
-    "order_priority": frozenset({"Critical", "High", "Medium", "Low"}),
-    "market": frozenset({"Africa", "APAC", "Canada", "EMEA", "EU", "LATAM", "US"}),
-}
-
 
 def ddl(columns: tuple[tuple[str, str, bool], ...], *, not_null: bool = True) -> str:
     """Spark DDL for a column list, e.g. for `spark.createDataFrame(rows, ddl(...))`.

@@ -53,3 +53,16 @@ def quarantine_rows(rows: DataFrame, lineage: dict[str, Column]) -> DataFrame:
         "reason_detail",
         lineage["ingested_at"].alias("quarantined_at"),
     )
+
+
+def reason_counts(rows: DataFrame) -> dict[str, int]:
+    """Reason code -> rejected rows carrying it (a row with two reasons counts under both),
+    most frequent first."""
+    counted = (
+        rows.where(~is_valid())
+        .select(F.explode("reason_codes").alias("code"))
+        .groupBy("code")
+        .count()
+        .collect()
+    )
+    return {r.code: r["count"] for r in sorted(counted, key=lambda r: (-r["count"], r.code))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sales_lake.load_options import DATE_ORDERS, HEADER_POLICIES
+from sales_lake.rules import RULES
 
 from local_twin.paths import DEFAULT_WORKSPACE
 
@@ -21,8 +22,9 @@ def add_workspace_option(parser) -> None:
 def add_policy_options(parser) -> None:
     parser.add_argument(
         "--quarantine-threshold",
-        default="0.05",
-        help="quality gate, per object: highest tolerated share of quarantined rows (default 0.05)",
+        default=str(RULES.max_quarantine_ratio),
+        help="quality gate, per object: highest tolerated share of quarantined rows (default "
+        f"{RULES.max_quarantine_ratio}, from the job's rules.toml)",
     )
     parser.add_argument(
         "--on-quality-breach",

@@ -198,3 +198,8 @@ def day_two_commands_show(twin, record: dict, file_name: str, capsys) -> None:
     assert twin_cli(["sql", "select nope", "--workspace", ws]) == 2
     listed = boto3.client("cloudwatch").list_metrics(Namespace="SalesPipeline")["Metrics"]
     assert {"RowsRead", "RowsQuarantined", "QuarantineRatio"} <= {m["MetricName"] for m in listed}
+    reasons = boto3.client("cloudwatch").list_metrics(
+        Namespace="SalesPipeline", MetricName="RowsQuarantinedByReason"
+    )["Metrics"]
+    listed_reasons = {d["Value"] for m in reasons for d in m["Dimensions"] if d["Name"] == "Reason"}
+    assert {c for r in rows for c in r["reason_codes"]} <= listed_reasons

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -132,9 +133,14 @@ def test_metrics_record_has_the_contract_shape(first_run, lake):
     written = json.loads((lake / "runs" / "run-1" / "metrics.json").read_text())
     assert written == first_run[0]
     assert set(written) == {
-        "run_id", "job", "status", "counts", "quarantine_ratio", "quality", "rejected_files",
-        "sources", "delta_versions", "timings_seconds", "started_at", "finished_at",
+        "run_id", "job", "status", "counts", "quarantine_ratio", "quarantine_reasons",
+        "quality", "rejected_files", "sources", "delta_versions", "timings_seconds",
+        "started_at", "finished_at",
     }  # fmt: skip
+    # per reason: what the quarantine table holds, most frequent first
+    codes = Counter(code for _, _, _, reasons, _ in first_run[1][1] for code in reasons)
+    assert written["quarantine_reasons"] == dict(codes)
+    assert list(written["quarantine_reasons"].values()) == sorted(codes.values(), reverse=True)
     # bad.csv (8 of 8 quarantined) breaches; policy continue loads it and says so
     [breach] = written["quality"]["breached_files"]
     assert breach["uri"].endswith("/bad.csv") and breach["action"] == "loaded"

@@ -27,6 +27,7 @@ RECORD = {
     "quarantine_ratio": 0.05,
     "rejected_files": [{"uri": "s3://raw/landing/sales/bad.csv"}],
     "quality": {"breached_files": [{"action": "held"}, {"action": "loaded"}]},
+    "quarantine_reasons": {"bad_sales": 3, "unknown_market": 2, "bad_discount": 1},
 }
 
 
@@ -38,7 +39,13 @@ def test_the_metrics_are_the_records_counts():
     }  # fmt: skip
     assert data["QuarantineRatio"]["Value"] == 0.05 and data["QuarantineRatio"]["Unit"] == "None"
     assert data["HeldFiles"]["Value"] == 1 and data["RejectedFiles"]["Value"] == 1
-    assert {d["Value"] for m in data.values() for d in m["Dimensions"]} == {"batch"}
+    assert {d["Value"] for m in data.values() for d in m["Dimensions"]} >= {"batch"}
+    by_reason = {
+        m["Dimensions"][1]["Value"]: m["Value"]
+        for m in quality_metrics.metric_data(RECORD)
+        if m["MetricName"] == quality_metrics.BY_REASON
+    }
+    assert by_reason == {"bad_sales": 3, "unknown_market": 2, "bad_discount": 1}
 
 
 def test_published_metrics_read_back_from_cloudwatch():
@@ -52,7 +59,15 @@ def test_published_metrics_read_back_from_cloudwatch():
             StartTime=at - timedelta(minutes=5), EndTime=at + timedelta(minutes=5),
             Period=60, Statistics=["Sum"],
         )["Datapoints"]  # fmt: skip
+        by_reason = cloudwatch.get_metric_statistics(
+            Namespace="SalesPipeline", MetricName=quality_metrics.BY_REASON,
+            Dimensions=[{"Name": "Loader", "Value": "batch"},
+                        {"Name": "Reason", "Value": "unknown_market"}],
+            StartTime=at - timedelta(minutes=5), EndTime=at + timedelta(minutes=5),
+            Period=60, Statistics=["Sum"],
+        )["Datapoints"]  # fmt: skip
     assert [p["Sum"] for p in found] == [5.0]
+    assert [p["Sum"] for p in by_reason] == [2.0]
 
 
 def test_a_failed_publish_is_said_and_not_raised(capsys):

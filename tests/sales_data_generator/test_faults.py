@@ -11,7 +11,8 @@ import re
 from datetime import date, datetime
 
 import pytest
-from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
+from sales_lake.rules import ENUMERATIONS
+from sales_lake.schema import CANONICAL_HEADER
 
 from sales_data_generator import FAULT_KINDS, write_dataset
 from sales_data_generator.reading import csv_fields, physical_lines

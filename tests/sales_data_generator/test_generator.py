@@ -8,7 +8,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
+from sales_lake.rules import ENUMERATIONS
+from sales_lake.schema import CANONICAL_HEADER
 
 from local_twin.cli import main as twin
 from sales_data_generator import SAMPLE_SUPERSTORE_HEADER, write_dataset

@@ -12,7 +12,8 @@ from itertools import groupby
 from statistics import mean
 
 import pytest
-from sales_lake.schema import CANONICAL_HEADER, ENUMERATIONS
+from sales_lake.rules import ENUMERATIONS
+from sales_lake.schema import CANONICAL_HEADER
 
 from sales_data_generator import write_dataset
 from sales_data_generator.reading import csv_fields, physical_lines

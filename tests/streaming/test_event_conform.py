@@ -83,7 +83,7 @@ def test_json_numbers_are_read_as_their_text_not_as_floats():
             "with a zone",
         ),
         (json.dumps(_event(sales="12,50")), ["bad_sales"], "order_line.sales 12,50"),
-        (json.dumps(_event(discount="1.5")), ["bad_discount"], "rate from 0 to 1"),
+        (json.dumps(_event(discount="1.5")), ["bad_discount"], "rate between 0 and 1"),
         (json.dumps(_event(quantity=0)), ["bad_quantity"], "0 is not a positive integer"),
         (json.dumps(_event(quantity=3_000_000_000)), ["bad_quantity"], "3000000000"),
         (json.dumps(_event(order_date="2026-02-30")), ["bad_order_date"], "YYYY-MM-DD"),

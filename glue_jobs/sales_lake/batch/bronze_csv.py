@@ -65,6 +65,7 @@ class FileSummary:
     records: int = 0  # rows read, blank rows excluded
     blank: int = 0  # rows whose every field is empty (Excel padding): counted, skipped
     rejected: int = 0  # records with a reason code (quarantined), set by bronze_reader
+    reasons: dict[str, int] = field(default_factory=dict)  # reason code -> records with it
     physical_lines: int = 0
     reject_reason: str | None = None  # rejected file: its code (reasons.FILE_REASONS)
     reject_detail: str | None = None  # rejected file: the problem and the fix, one line

@@ -99,6 +99,7 @@ def record_batches(
             size = len(typed.reason_detail)
             valid = typed.valid
             parsed.summary.rejected += size - pc.sum(valid).as_py()
+            add_reasons(parsed.summary.reasons, typed.reason_codes)
             rescued = typed.rescued_data
             if rescued is None:
                 rescued = pa.nulls(size, pa.string())
@@ -118,6 +119,12 @@ def record_batches(
                 schema=ARROW_SCHEMA,
             )
     yield summary_batch(source_index, parsed.summary)
+
+
+def add_reasons(counts: dict[str, int], reason_codes: pa.Array) -> None:
+    """Add each reason code's records (a record with two reasons counts under both)."""
+    for pair in pc.value_counts(pc.list_flatten(reason_codes)).to_pylist():
+        counts[pair["values"]] = counts.get(pair["values"], 0) + pair["counts"]
 
 
 def summary_batch(source_index: int, summary: FileSummary) -> pa.RecordBatch:

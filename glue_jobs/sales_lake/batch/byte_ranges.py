@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -272,6 +272,15 @@ def range_parsed(data: bytes, decision: FileDecision, index: int) -> ParsedFile:
 ADDED = ("records", "blank", "rejected", "rescued_rows")
 
 
+def added_reasons(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Summaries' reason counts (code -> records) added up."""
+    total: dict[str, int] = {}
+    for one in counts:
+        for code, rows in one.items():
+            total[code] = total.get(code, 0) + rows
+    return total
+
+
 def merge_summaries(parts: list[dict]) -> dict:
     """One object's summary from the partial ones of its ranges (one part: itself). Counts
     add up; a range that could not be read makes the whole object unreadable."""
@@ -284,6 +293,7 @@ def merge_summaries(parts: list[dict]) -> dict:
     merged["date_format"] = next((p["date_format"] for p in parts if p.get("date_format")), None)
     for name in ADDED:
         merged[name] = sum(p.get(name, 0) for p in parts)
+    merged["reasons"] = added_reasons(p.get("reasons", {}) for p in parts)
     if merged["outcome"] == "ok" and not merged["records"]:
         merged["outcome"] = "header_only"
         merged["notes"] = [

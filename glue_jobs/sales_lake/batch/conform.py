@@ -44,6 +44,7 @@ from sales_lake.reasons import (
     filled,
     fixed,
     matches,
+    outside,
     override,
     present_but,
     reasons,
@@ -51,8 +52,8 @@ from sales_lake.reasons import (
     text,
     when,
 )
+from sales_lake.rules import ENUMERATIONS, RANGES, Bounds
 from sales_lake.schema import (
-    ENUMERATIONS,
     MONEY_PRECISION,
     MONEY_SCALE,
     RATE_PRECISION,
@@ -279,7 +280,8 @@ def _money(value: pa.Array) -> Exact:
 
 
 def _rate(value: pa.Array) -> tuple[Exact, pa.Array]:
-    """(the rate, exact, and whether the text was a number in [0, 1]). `12.5%` is 0.125:
+    """(the rate, exact, and whether the text was a number in its range, rules.toml's
+    [ranges] discount, within [0, 1] by its type). `12.5%` is 0.125:
     a percent gives up two of the scale's decimals to the division by 100."""
     digits = pc.replace_substring_regex(value, r"[\s%+]", "")
     number = _digits(when(matches(value, _RATE_TEXT), digits))
@@ -289,13 +291,7 @@ def _rate(value: pa.Array) -> tuple[Exact, pa.Array]:
     hundredths = pc.multiply(percent.value, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2)))
     rate_type = pa.decimal128(18, RATE_SCALE)  # holds any product above before the range check
     rate = pc.if_else(is_percent, pc.cast(hundredths, rate_type), pc.cast(plain.value, rate_type))
-    in_range = pc.fill_null(
-        pc.and_(
-            pc.greater_equal(rate, pa.scalar(Decimal(0), rate_type)),
-            pc.less_equal(rate, pa.scalar(Decimal(1), rate_type)),
-        ),
-        False,
-    )
+    in_range = pc.invert(pc.fill_null(outside(rate, _bounds("discount")), True))
     too_precise = pc.if_else(is_percent, percent.too_precise, plain.too_precise)
     value = pc.cast(when(in_range, rate), pa.decimal128(RATE_PRECISION, RATE_SCALE))
     return Exact(value, too_precise, filled(len(value), pa.bool_(), False)), in_range
@@ -310,6 +306,15 @@ def _enum(value: pa.Array, allowed: frozenset[str]) -> pa.Array:
 # ---------------------------------------------------------------- rules
 
 
+def _bounds(column: str) -> Bounds:
+    """rules.toml's range of a number column (unbounded when the file leaves it out)."""
+    return RANGES.get(column, Bounds())
+
+
+def _not_within(column: str, kind: str) -> str:
+    return f" is not {_bounds(column).describe(kind)}"
+
+
 def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
                  date_parts: dict[str, dates.DateParts], fmt: dates.DateFormat,
                  discount_in_range: pa.Array, exact: dict[str, Exact]) -> list[Rule]:  # fmt: skip
@@ -320,8 +325,8 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         Rule("missing_row_id", missing["row_id"], fixed("row_id is empty; every line needs one")),
         Rule(
             "bad_row_id",
-            present_but(raw["row_id"], pc.less_equal(typed["row_id"], 0)),
-            about("row_id ", raw["row_id"], " is not a positive integer"),
+            present_but(raw["row_id"], outside(typed["row_id"], _bounds("row_id"))),
+            about("row_id ", raw["row_id"], _not_within("row_id", "integer")),
         ),
         *[
             Rule(f"missing_{k}", missing[k], fixed(f"{k} is empty; it is a required key"))
@@ -389,8 +394,8 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
         Rule("missing_quantity", missing["quantity"], fixed("quantity is empty")),
         Rule(
             "bad_quantity",
-            present_but(raw["quantity"], pc.less_equal(typed["quantity"], 0)),
-            about("quantity ", raw["quantity"], " is not a positive integer"),
+            present_but(raw["quantity"], outside(typed["quantity"], _bounds("quantity"))),
+            about("quantity ", raw["quantity"], _not_within("quantity", "integer")),
         ),
         Rule("missing_discount", missing["discount"], fixed("discount is empty")),
         Rule(
@@ -399,7 +404,7 @@ def _value_rules(raw: dict[str, pa.Array], typed: dict[str, pa.Array],
                 pc.and_(pc.is_valid(raw["discount"]), pc.invert(discount_in_range)),
                 pc.invert(inexact["discount"]),
             ),
-            about("discount ", raw["discount"], " is not a number between 0 and 1"),
+            about("discount ", raw["discount"], _not_within("discount", "number")),
         ),
     ]
     return rules

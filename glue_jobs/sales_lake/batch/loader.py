@@ -29,7 +29,7 @@ from sales_lake.batch import silver_frames
 from sales_lake.batch.bronze_csv import parse_file
 from sales_lake.batch.bronze_objects import read_bronze
 from sales_lake.batch.bronze_reader import dropped_sources
-from sales_lake.batch.byte_ranges import merge_summaries
+from sales_lake.batch.byte_ranges import added_reasons, merge_summaries
 from sales_lake.load_options import LoadOptions
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source
@@ -84,10 +84,9 @@ def _write(
         summaries = {index: merge_summaries(found) for index, found in parts.items()}
         breached = quality_gate.breaches(summaries, options)
         if breached:
-            reasons = _reasons(conformed, [b.index for b in breached])
             uri_of = {s.index: s.uri for s in sources}
             metrics.quality["breached_files"] = [
-                _breach_entry(b, uri_of[b.index], reasons.get(b.index, {}),
+                _breach_entry(b, uri_of[b.index], _by_count(summaries[b.index].get("reasons", {})),
                               options.max_quarantine_ratio)
                 for b in breached
             ]  # fmt: skip
@@ -95,6 +94,9 @@ def _write(
         for index in held:
             summaries[index]["outcome"] = quality_gate.HELD  # parsed, none of it written
         kept_out = sorted(dropped_sources(summaries) | held)
+        metrics.quarantine_reasons = _by_count(
+            added_reasons(s.get("reasons", {}) for i, s in summaries.items() if i not in kept_out)
+        )
         if kept_out:
             is_record = is_record & ~F.col("source_index").isin(kept_out)
         totals = conformed.agg(*_totals(is_record)).first()
@@ -148,21 +150,9 @@ def _totals(is_record) -> list:
     ]
 
 
-def _reasons(conformed, indexes: list[int]) -> dict[int, dict[str, int]]:
-    """Reason code -> rows, per breaching object (one pass over the cache, their rows)."""
-    failing = conformed.where(
-        (F.col("row_kind") == "record") & ~is_valid() & F.col("source_index").isin(indexes)
-    )
-    counted = (
-        failing.select("source_index", F.explode("reason_codes").alias("code"))
-        .groupBy("source_index", "code")
-        .count()
-        .collect()
-    )
-    found: dict[int, dict[str, int]] = {}
-    for r in sorted(counted, key=lambda r: (r.source_index, -r["count"], r.code)):
-        found.setdefault(r.source_index, {})[r.code] = r["count"]
-    return found
+def _by_count(counts: dict[str, int]) -> dict[str, int]:
+    """Reason code -> rows, most frequent first (ties by code)."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _breach_entry(breach: quality_gate.Breach, uri: str, reasons: dict, threshold: float) -> dict:

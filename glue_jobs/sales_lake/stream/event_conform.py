@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,14 +26,15 @@ from sales_lake.reasons import (
     filled,
     fixed,
     matches,
+    outside,
     override,
     reasons,
     text,
     when,
 )
+from sales_lake.rules import ENUMERATIONS, RANGES, Bounds
 from sales_lake.schema import (
     BUSINESS_COLUMNS,
-    ENUMERATIONS,
     MONEY,
     MONEY_PRECISION,
     MONEY_SCALE,
@@ -150,6 +150,11 @@ def _one_time(value: str | None):
         return None
 
 
+def _within(name: str, number: pa.Array) -> pa.Array:
+    """The number where it lies in rules.toml's range for the column, else NULL."""
+    return when(pc.invert(pc.fill_null(outside(number, RANGES.get(name, Bounds())), True)), number)
+
+
 def _typed(name: str, type_: str, value: pa.Array, blank: pa.Array) -> pa.Array:
     """The column's silver value; NULL where blank or not valid for its type."""
     present = pc.invert(blank)
@@ -159,13 +164,11 @@ def _typed(name: str, type_: str, value: pa.Array, blank: pa.Array) -> pa.Array:
     if type_ in _DECIMAL:
         number = pc.cast(when(pc.and_(present, matches(value, _DECIMAL[type_])), value),
                          _ARROW_TYPE[name])  # fmt: skip
-        if type_ == RATE:  # a rate: at most 1
-            number = when(pc.less_equal(number, pa.scalar(Decimal(1), number.type)), number)
-        return number
+        return _within(name, number)
     if type_ in _INT_MAX:
         number = pc.cast(when(pc.and_(present, matches(value, _INTEGER)), value), pa.int64())
-        fits = pc.and_(pc.greater(number, 0), pc.less_equal(number, _INT_MAX[type_]))
-        return pc.cast(when(fits, number), _ARROW_TYPE[name])
+        fits = pc.less_equal(pc.abs(number), _INT_MAX[type_])  # the type; then rules.toml's range
+        return _within(name, pc.cast(when(fits, number), _ARROW_TYPE[name]))
     if name in ENUMERATIONS:
         return when(pc.and_(present, pc.is_in(value, pa.array(sorted(ENUMERATIONS[name])))), value)
     return when(present, value)
@@ -175,10 +178,19 @@ _EXPECTED = {
     "DATE": " is not a YYYY-MM-DD date",
     MONEY: f' is not a {MONEY} amount (send money as a string, e.g. "12.34"; at most '
     f"{MONEY_SCALE} decimals: silver never rounds)",
-    RATE: f' is not a rate from 0 to 1 with at most {RATE_SCALE} decimals (e.g. "0.15")',
-    "BIGINT": " is not a positive integer",
-    "INT": " is not a positive integer",
 }
+
+
+def _expected(name: str, type_: str) -> str | None:
+    """What a bad value of the column should have been, for its reason detail."""
+    bounds = RANGES.get(name, Bounds())
+    if type_ == RATE:
+        return f' is not {bounds.describe("rate")} with at most {RATE_SCALE} decimals (e.g. "0.15")'
+    if type_ in _INT_MAX:
+        return f" is not {bounds.describe('integer')}"
+    if name in ENUMERATIONS:
+        return f" is not one of {', '.join(sorted(ENUMERATIONS[name]))}"
+    return _EXPECTED.get(type_)
 
 
 def _shown(prefix: str, value: pa.Array, suffix: str):
@@ -223,11 +235,8 @@ def conform_events(lines: pa.Array) -> ConformedEvents:
         columns[name] = _typed(name, type_, value, blank)
         if not nullable:
             rules.append(Rule(f"missing_{name}", blank, fixed(f"order_line.{name} is missing")))
-        if type_ in _EXPECTED:
-            expected = _EXPECTED[type_]
-        elif name in ENUMERATIONS:
-            expected = f" is not one of {', '.join(sorted(ENUMERATIONS[name]))}"
-        else:
+        expected = _expected(name, type_)
+        if expected is None:
             continue
         bad = pc.and_(pc.invert(blank), pc.is_null(columns[name]))
         rules.append(Rule(f"bad_{name}", bad, _shown(f"order_line.{name} ", value, expected)))

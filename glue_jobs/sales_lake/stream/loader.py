@@ -36,6 +36,7 @@ from sales_lake.silver_rows import (
     is_valid,
     lookup,
     quarantine_rows,
+    reason_counts,
     record_hash,
 )
 from sales_lake.stream import events
@@ -142,6 +143,7 @@ def _apply(spark, sources: list[Source], paths: dict, metrics: RunMetrics, held:
             merge_stream_sales(spark, paths["sales"], rows, row_id_range)
     if outcomes.get("quarantined"):  # `checked` is cached
         rejected = quarantine_rows(checked, {n: F.col(n) for n in QUARANTINE_LINEAGE})
+        metrics.quarantine_reasons = reason_counts(checked)
         uris = [s.uri for s in sources]
         quarantined = delta_tables.merge_quarantine(spark, paths["quarantine"], rejected, uris)
     metrics.timings_seconds["merge"] = time.monotonic() - mark
