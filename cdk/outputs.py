@@ -39,3 +39,17 @@ ALL = (
     SNOWFLAKE_PRIVATE_KEY_SECRET,
     DASHBOARD,
 )
+
+# Written only when the streaming part is deployed (the s3SinkPlugin* keys of cdk.json),
+# so they are not in ALL, which every stack writes and `twin smoke` may require.
+STREAMING_BOOTSTRAP_SERVERS = "StreamingBootstrapServers"  # MSK Serverless, IAM auth, :9098
+STREAMING_TOPIC = "StreamingTopicName"
+STREAMING_PRODUCER_POLICY = "StreamingProducerPolicyArn"
+STREAMING_PRODUCER_SECURITY_GROUP = "StreamingProducerSecurityGroupId"
+
+STREAMING = (
+    STREAMING_BOOTSTRAP_SERVERS,
+    STREAMING_TOPIC,
+    STREAMING_PRODUCER_POLICY,
+    STREAMING_PRODUCER_SECURITY_GROUP,
+)

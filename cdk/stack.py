@@ -6,9 +6,11 @@ on a fresh clone without credentials, and the same template deploys anywhere.
 Extension points for the streaming part (MSK Serverless + MSK Connect S3 sink):
 `storage.raw_bucket` / `storage.data_key` (the sink writes under `topics/`, which the
 ingestion rule already watches) and `warehouse.vpc` (private subnets for the cluster
-and the connector). It adds no alarm of its own: a stalled connector shows only as
-files no longer arriving. Stream files are loaded by the same silver Glue job as batch
-files (`processing.silver_job`, `--source_kind stream`): one writer per Delta table.
+and the connector). Its connector alarm (a failed sink task) notifies the same topic
+as the other alarms and joins the dashboard; its outputs (bootstrap servers, topic,
+producer policy and security group) follow the others. Stream files are loaded by the
+same silver Glue job as batch files (`processing.silver_job`, `--source_kind stream`):
+one writer per Delta table.
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ class SalesPipelineStack(Stack):
                 label="Glue run-ended events",
             )
         self.monitoring.watch_data_quality(quarantine_threshold=config.quality_threshold)
+        if self.streaming is not None:  # same topic, same dashboard, same alarm overview
+            alarm = self.streaming.add_health_alarm(self.monitoring.notification_topic)
+            self.monitoring.alarms.append(alarm)
+            self.monitoring.dashboard.add_widgets(self.streaming.dashboard_widget())
         self.monitoring.add_alarm_overview()
 
         Tags.of(self).add("project", "sales-data-aggregation-pipeline")
@@ -123,11 +129,28 @@ class SalesPipelineStack(Stack):
             names.SNOWFLAKE_PRIVATE_KEY_SECRET: self.warehouse.private_key_secret.secret_arn,
             names.DASHBOARD: self.monitoring.dashboard.dashboard_name,
         }
-        unwritten = [name for name in names.ALL if name not in outputs]
+        written = names.ALL
+        if self.streaming is not None:
+            outputs |= self._streaming_outputs()
+            written += names.STREAMING
+        unwritten = [name for name in written if name not in outputs]
         if unwritten:  # a name added to cdk/outputs.py without a value here
             raise ValueError(f"cdk/stack.py _outputs: no value for output(s) {unwritten}")
-        for name in names.ALL:
+        for name in written:
             CfnOutput(self, name, value=outputs[name])
+
+    def _streaming_outputs(self) -> dict[str, str]:
+        """What a producer needs (docs/deploy.md, Streaming): where, which topic, and the
+        policy and security group to give its role and its network interface."""
+        streaming = self.streaming
+        return {
+            names.STREAMING_BOOTSTRAP_SERVERS: streaming.bootstrap_servers,
+            names.STREAMING_TOPIC: streaming.topic,
+            names.STREAMING_PRODUCER_POLICY: streaming.producer_policy.managed_policy_arn,
+            names.STREAMING_PRODUCER_SECURITY_GROUP: (
+                streaming.producer_security_group.security_group_id
+            ),
+        }
 
 
 def stack_name(config: PipelineConfig) -> str:

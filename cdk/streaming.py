@@ -8,8 +8,10 @@ configuration is msk_connect/connector.json, the same file the local twin's sink
 The connector's code (the Confluent S3 sink zip) is not on Maven Central, so the
 user supplies it (msk_connect/README.md): context `s3SinkPluginZip` (a local zip,
 uploaded as an asset) or `s3SinkPluginBucket` + `s3SinkPluginKey` (already in S3).
-Without it the stack has no streaming resources; `plugin_from_context` says how
-to add them.
+The three keys live in cdk.json, empty meaning "streaming off": a value given only
+with `-c` on one deploy would be missing from the next, and that deploy would delete
+the cluster and the connector. Without a plugin the stack has no streaming resources
+and synthesis prints an info naming the keys to set (`add_streaming`).
 
 MSK Serverless topics cannot be declared in CloudFormation (AWS::MSK::Topic is for
 provisioned clusters): the producer creates the topic on first use with the
@@ -22,7 +24,9 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Fn, Stack
+from aws_cdk import Annotations, Aws, Fn, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kafkaconnect as kafkaconnect
@@ -30,10 +34,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from cdk.config import PipelineConfig
+from cdk.monitoring import ALARM_PERIOD
 from cdk.storage import STREAM_TOPICS_PREFIX, Storage
 from msk_connect.connector_config import load_connector_config, load_worker_properties
 
@@ -43,6 +49,22 @@ KAFKA_CONNECT_VERSION = "3.7.x"
 CONNECT_INTERNAL = "__amazon_msk_connect_"
 # Construct id of the singleton Lambda behind every AwsCustomResource in a stack.
 AWS_CUSTOM_RESOURCE_PROVIDER_ID = "AWS679f53fac002430cb0da5b7982bd2287"
+# MSK Connect's CloudWatch metrics: this namespace, one `ConnectorName` dimension.
+CONNECT_NAMESPACE = "AWS/KafkaConnect"
+ERRORED_TASKS = "ErroredTaskCount"
+RUNNING_TASKS = "RunningTaskCount"
+
+# The context keys of the connector plugin (cdk.json; empty = streaming off).
+PLUGIN_ZIP = "s3SinkPluginZip"
+PLUGIN_BUCKET = "s3SinkPluginBucket"
+PLUGIN_KEY = "s3SinkPluginKey"
+PLUGIN_KEYS = (PLUGIN_ZIP, PLUGIN_BUCKET, PLUGIN_KEY)
+STREAMING_OFF = (
+    "Streaming is off (no MSK Serverless cluster, no S3 sink connector): to deploy it, set "
+    f'"{PLUGIN_ZIP}" (a local confluentinc-kafka-connect-s3 zip) or "{PLUGIN_BUCKET}" + '
+    f'"{PLUGIN_KEY}" (the zip in S3) in the "context" of cdk.json, not with -c '
+    "(msk_connect/README.md)."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,31 +80,39 @@ class StreamingConfigError(ValueError):
     """Streaming context is inconsistent; the message names the keys and the fix."""
 
 
+def _context_text(node, key: str) -> str:
+    """A context value as text; absent, null and blank are all "" (cdk.json ships "")."""
+    value = node.try_get_context(key)
+    return "" if value is None else str(value).strip()
+
+
 def plugin_from_context(node) -> PluginSource | None:
     """The plugin location from CDK context, or None (streaming not deployed)."""
-    zip_path = node.try_get_context("s3SinkPluginZip")
-    bucket, key = (
-        node.try_get_context("s3SinkPluginBucket"),
-        node.try_get_context("s3SinkPluginKey"),
-    )
+    zip_path, bucket, key = (_context_text(node, name) for name in PLUGIN_KEYS)
     if zip_path:
+        if bucket or key:
+            raise StreamingConfigError(
+                f"set either {PLUGIN_ZIP} or {PLUGIN_BUCKET} + {PLUGIN_KEY} in cdk.json, "
+                "not both: empty the ones you do not use"
+            )
         if not Path(zip_path).is_file():
             raise StreamingConfigError(
-                f"context s3SinkPluginZip={zip_path!r} is not a file: download "
+                f"context {PLUGIN_ZIP}={zip_path!r} is not a file: download "
                 "confluentinc-kafka-connect-s3-<version>.zip (msk_connect/README.md)"
             )
-        return PluginSource(zip_path=str(zip_path))
+        return PluginSource(zip_path=zip_path)
     if bucket or key:
         if not (bucket and key):
             raise StreamingConfigError(
-                "set both s3SinkPluginBucket and s3SinkPluginKey (the S3 sink plugin zip)"
+                f"set both {PLUGIN_BUCKET} and {PLUGIN_KEY} in cdk.json (the S3 sink plugin zip)"
             )
         return PluginSource(bucket_name=bucket, key=key)
     return None
 
 
 class Streaming(Construct):
-    """MSK Serverless cluster, S3 sink connector (plugin, worker config, role, logs)."""
+    """MSK Serverless cluster, S3 sink connector (plugin, worker config, role, logs), and
+    what a producer needs: its policy and its security group."""
 
     def __init__(
         self,
@@ -96,6 +126,7 @@ class Streaming(Construct):
         plugin: PluginSource,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._env_name = config.env_name
         raw = storage.raw_bucket
         self.raw_bucket_cfn = raw.node.default_child
         self.connector_config = load_connector_config(
@@ -186,6 +217,51 @@ class Streaming(Construct):
         self.connector.node.add_dependency(self.role)
         self.producer_policy = self._producer_policy()
 
+    # -- health -----------------------------------------------------------------------------
+
+    def connector_metric(self, metric_name: str) -> cloudwatch.Metric:
+        """One of MSK Connect's per-connector metrics, worst value of each alarm period."""
+        return cloudwatch.Metric(
+            namespace=CONNECT_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"ConnectorName": self.connector_name},
+            statistic="Maximum",
+            period=ALARM_PERIOD,
+        )
+
+    def add_health_alarm(self, topic: sns.ITopic) -> cloudwatch.Alarm:
+        """An alarm to `topic` when a sink task fails.
+
+        `errors.tolerance = none` makes a record the sink cannot write stop its task
+        rather than be skipped, and a stopped task is silent otherwise: its partitions
+        only stop reaching `topics/`. Running workers report ErroredTaskCount; no data
+        means none reported an errored task, so missing data does not breach.
+        """
+        alarm = cloudwatch.Alarm(
+            self,
+            "ConnectorTaskErrorsAlarm",
+            alarm_description=(
+                f"[sales-pipeline {self._env_name}] S3 sink connector {self.connector_name}: "
+                "a task failed, so its partitions stop reaching the raw bucket; its worker "
+                "logs say why (docs/deploy.md, Streaming)."
+            ),
+            metric=self.connector_metric(ERRORED_TASKS),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        return alarm
+
+    def dashboard_widget(self) -> cloudwatch.GraphWidget:
+        """Running vs errored sink tasks, next to the pipeline's other widgets."""
+        return cloudwatch.GraphWidget(
+            title="S3 sink connector tasks",
+            left=[self.connector_metric(RUNNING_TASKS), self.connector_metric(ERRORED_TASKS)],
+            width=12,
+        )
+
     # -- pieces ---------------------------------------------------------------------------
 
     def _network(self, vpc: ec2.IVpc) -> None:
@@ -211,6 +287,21 @@ class Streaming(Construct):
         )
         self.connector_security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 (gateway endpoint) and AWS APIs"
+        )
+        # The brokers are only reachable inside the VPC: a producer there (an EC2
+        # instance, a CloudShell VPC environment) gets this group next to its own.
+        self.producer_security_group = ec2.SecurityGroup(
+            self,
+            "ProducerSecurityGroup",
+            vpc=vpc,
+            allow_all_outbound=False,
+            description="Producers of sales events: out to the MSK Serverless brokers (9098)",
+        )
+        self.cluster_security_group.add_ingress_rule(
+            self.producer_security_group, ec2.Port.tcp(MSK_IAM_PORT), "producers to brokers"
+        )
+        self.producer_security_group.add_egress_rule(
+            self.cluster_security_group, ec2.Port.tcp(MSK_IAM_PORT), "to brokers (IAM, TLS)"
         )
 
     def _bootstrap_servers(self) -> str:
@@ -360,9 +451,16 @@ def add_streaming(
     vpc: ec2.IVpc,
     subnets: ec2.SubnetSelection,
 ) -> Streaming | None:
-    """The Streaming construct when the plugin is configured in context, else None."""
+    """The Streaming construct when the plugin is configured in context, else None.
+
+    When off, synthesis says so with the keys to set (`cdk synth` and `cdk deploy` print
+    it): otherwise a typo'd or forgotten key deploys a stack without streaming and
+    nothing tells. An info, not a warning: batch only is a valid choice, and
+    `cdk synth --strict` fails on warnings.
+    """
     plugin = plugin_from_context(stack.node)
     if plugin is None:
+        Annotations.of(stack).add_info(STREAMING_OFF)
         return None
     return Streaming(
         stack, "Streaming", config=config, storage=storage, vpc=vpc, subnets=subnets, plugin=plugin
