@@ -20,6 +20,7 @@ from local_twin.commands import (
     generate,
     maintain,
     quarantine,
+    report,
     rerun,
     smoke,
     sql,
@@ -27,7 +28,8 @@ from local_twin.commands import (
 )
 
 COMMANDS = (
-    doctor, generate, demo, drop, executions, rerun, quarantine, sql, maintain, stream, smoke, docs,
+    doctor, generate, demo, drop, executions, rerun, quarantine, sql, report, maintain, stream,
+    smoke, docs,
 )  # fmt: skip
 
 

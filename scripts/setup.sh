@@ -5,6 +5,7 @@
 #   2. .venv from uv.lock (--frozen)   -- every Python dependency, exact versions
 #   3. Delta Lake jars via Maven       -- .cache/jars, used by spark.jars
 #   4. CDK CLI from package-lock.json  -- node_modules/.bin/cdk
+#   5. Chromium (Debian package)       -- the browser the report test renders `twin report` in
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,4 +55,20 @@ if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_fp" ]; then
   echo "$npm_fp" > "$npm_stamp"
 else
   step "CDK CLI up to date"
+fi
+
+# The report test renders `twin report` in a real headless browser. CHROMIUM may name
+# another Chromium binary; otherwise Debian's package, installed here when we can.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing Chromium (Debian package chromium) for the report test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "[setup] 'chromium' is not installed: as root, apt-get install chromium (Debian), or" \
+      "set CHROMIUM to a Chromium binary; the report test needs it." >&2
+    exit 1
+  fi
+else
+  step "Chromium present"
 fi

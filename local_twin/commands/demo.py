@@ -19,6 +19,12 @@ from local_twin.workspace import Workspace
 
 DEMO_STREAM_EVENTS = 2000
 DEMO_STREAM_SEED = 2026
+# What the demo's last lines suggest (tests/local_twin/test_demo_hints.py: each is a command).
+LOOK_FURTHER = (
+    ("twin quarantine", "what was quarantined and why, line by line"),
+    ('twin sql "select * from fact_sales limit 5"', "gold, and silver_sales, silver_quarantine"),
+    ("twin report", "an HTML report with charts of gold and the runs (opens offline)"),
+)
 
 
 def sample_files(folder):
@@ -55,10 +61,10 @@ def run(args) -> int:
         print("\n".join(stream_lines(streamed)))
     print(
         f"\nWorkspace kept in {workspace.root}: `twin executions`, `twin drop FILE`, "
-        "`twin rerun NAME` continue from here.\nLook further: `twin quarantine` (what was "
-        'quarantined and why, line by line), `twin sql "select * from fact_sales limit 5"` '
-        "(gold and silver_sales, silver_quarantine)."
+        "`twin rerun NAME` continue from here.\nLook further:"
     )
+    for command, what in LOOK_FURTHER:
+        print(f"  {command:<48} {what}")
     return 0 if records and records[0]["status"] == "SUCCEEDED" else 1
 
 

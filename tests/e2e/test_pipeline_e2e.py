@@ -21,6 +21,7 @@ from local_twin.cli import main as twin_cli
 from local_twin.lambda_runtime import sqs_event
 from local_twin.twin import Twin
 from local_twin.workspace import LAKE_BUCKET, RAW_BUCKET, Workspace
+from tests.e2e.browser import RenderedPage, rendered_dom
 
 pytestmark = pytest.mark.spark
 
@@ -203,3 +204,44 @@ def day_two_commands_show(twin, record: dict, file_name: str, capsys) -> None:
     )["Metrics"]
     listed_reasons = {d["Value"] for m in reasons for d in m["Dimensions"] if d["Name"] == "Reason"}
     assert {c for r in rows for c in r["reason_codes"]} <= listed_reasons
+
+
+def test_the_report_renders_in_a_browser_with_golds_numbers(twin, first_drop, tmp_path, capsys):
+    """`twin report` writes one file that Chromium renders offline: every chart drawn, and
+    the figures on the page (tiles, chart labels, tables) are gold's, to the cent."""
+    page = tmp_path / "report.html"
+    ws = str(twin.workspace.root)
+    assert twin_cli(["report", "--workspace", ws, "--out", str(page)]) == 0
+    assert f"file://{page.resolve()}" in capsys.readouterr().out
+    source = page.read_text()
+    assert not re.search(r"<(script|link|img|iframe)\b[^>]*\b(src|href)=", source)  # inlined
+    shown = RenderedPage(rendered_dom(page, tmp_path / "profile"))
+    for chart in ("monthly-sales", "monthly-margin", "categories", "customers", "runs"):
+        assert "main-svg" in shown.classes.get(f"chart-{chart}", set()), chart
+
+    cents = lambda v: f"{Decimal(v).quantize(Decimal('0.01'), 'ROUND_HALF_UP'):,}"  # noqa: E731
+    [(lines, sales)] = gold(twin.workspace, "select count(*), sum(sales) from fact_sales")
+    assert shown.texts["total-sales"][-1] == cents(sales)
+    assert shown.texts["total-order-lines"][-1] == f"{lines:,}"
+    by_category = gold(twin.workspace, """
+        select p.category, sum(f.sales), sum(f.profit) from fact_sales f
+        join dim_product p using (product_sk) group by 1 order by 2 desc""")  # fmt: skip
+    table = shown.tables["category-table"][1:]
+    assert [(r[0], r[1], r[2]) for r in table] == [
+        (c, cents(s), cents(p)) for c, s, p in by_category
+    ]
+    labels = [t for t in shown.texts["chart-categories"] if re.fullmatch(r"-?[\d,]+\.\d\d", t)]
+    assert sorted(labels) == sorted(cents(v) for _, s, p in by_category for v in (s, p))
+    top = gold(twin.workspace, """
+        select customer_id, sum(sales) from fact_sales group by 1
+        order by 2 desc, 1 limit 10""")  # fmt: skip
+    assert [(r[0], r[4]) for r in shown.tables["customer-table"][1:]] == [
+        (c, cents(s)) for c, s in top
+    ]
+    quarantined = gold(twin.workspace, """
+        select run_id, reason_code, records from dq_quarantine_by_run_reason
+        order by run_id, records desc, reason_code""")  # fmt: skip
+    rows = [tuple(r) for r in shown.tables.get("quarantine-table", [[]])[1:]]
+    assert rows == [(run, code, f"{n:,}") for run, code, n in quarantined]
+    runs = shown.tables["run-table"][1:]
+    assert {r[0] for r in runs} == {e["name"] for e in twin.workspace.executions()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk import RemovalPolicy
+from sales_lake.rules import RULES
 
 from cdk.config import ConfigError, PipelineConfig
 
@@ -21,6 +22,13 @@ def test_command_line_strings_are_converted(cdk_context):
     assert config.glue_number_of_workers == 5
     assert config.quality_threshold == 0.2
     assert config.nat_gateways == 2
+
+
+def test_the_gate_threshold_defaults_to_the_jobs_rules_file(cdk_context):
+    """cdk.json leaves `quality_threshold` out: sales_lake/rules.toml is its one owner."""
+    assert "quality_threshold" not in cdk_context
+    config = PipelineConfig.from_context({**cdk_context, "quality_threshold": ""})
+    assert config.quality_threshold == RULES.max_quarantine_ratio
 
 
 @pytest.mark.parametrize(
