@@ -68,36 +68,40 @@ class Executions:
     def wait(
         self, arns: list[str], dropped_at: float | None, extra: dict | None = None
     ) -> list[dict]:
-        """Follow executions to the end, printing each state as it is entered; save records."""
+        """Follow executions to the end, showing the state each one is in (every state
+        entered, with -v); save their records."""
         sfn, seen, pending = _client("stepfunctions"), {arn: 0 for arn in arns}, set(arns)
         deadline = time.monotonic() + self.timeout
         last_state: dict[str, str] = {}
         last_news = {arn: time.monotonic() for arn in arns}
-        while pending:
-            if time.monotonic() > deadline:
-                stuck = ", ".join(f"{a.rsplit(':', 1)[-1]} in {last_state.get(a)}" for a in pending)
-                raise TimeoutError(
-                    f"executions still running after {self.timeout:.0f}s: {stuck}; "
-                    f"see {self.workspace.logs} (dbt-*.log, trigger.log)"
-                )
-            for arn in sorted(pending):
-                events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-                for event in events[seen[arn] :]:
-                    if event["type"].endswith("StateEntered"):
-                        name = event["stateEnteredEventDetails"]["name"]
-                        last_state[arn] = name
-                        last_news[arn] = time.monotonic()
-                        self.progress(f"  {arn.rsplit(':', 1)[-1][:48]}: {name}")
-                seen[arn] = len(events)
-                quiet_for = time.monotonic() - last_news[arn]
-                if quiet_for >= PROGRESS_HEARTBEAT_SECONDS:
-                    last_news[arn] = time.monotonic()
+        with self.progress.states() as show:
+            while pending:
+                if time.monotonic() > deadline:
+                    stuck = ", ".join(
+                        f"{a.rsplit(':', 1)[-1]} in {last_state.get(a)}" for a in pending
+                    )
+                    raise TimeoutError(
+                        f"executions still running after {self.timeout:.0f}s: {stuck}; "
+                        f"see {self.workspace.logs} (dbt-*.log, trigger.log)"
+                    )
+                for arn in sorted(pending):
                     short = arn.rsplit(":", 1)[-1][:48]
-                    self.progress(f"  {short}: still in {last_state.get(arn)}")
-                if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
-                    pending.discard(arn)
-            if pending:
-                time.sleep(0.2)
+                    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)
+                    for event in events["events"][seen[arn] :]:
+                        if event["type"].endswith("StateEntered"):
+                            name = event["stateEnteredEventDetails"]["name"]
+                            last_state[arn] = name
+                            last_news[arn] = time.monotonic()
+                            self.progress.detail(f"  {short}: {name}")
+                            show(arn, f"{short}: {name}")
+                    seen[arn] = len(events["events"])
+                    if time.monotonic() - last_news[arn] >= PROGRESS_HEARTBEAT_SECONDS:
+                        last_news[arn] = time.monotonic()
+                        self.progress.detail(f"  {short}: still in {last_state.get(arn)}")
+                    if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
+                        pending.discard(arn)
+                if pending:
+                    time.sleep(0.2)
         self._collect_notifications()
         records = [self._record(arn, dropped_at, extra or {}) for arn in arns]
         for record in records:

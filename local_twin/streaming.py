@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Producer
 
 from local_twin.kafka_sink import LocalS3Sink, SinkObject
+from local_twin.progress import Progress, quiet
 from local_twin.workspace import RAW_BUCKET, Workspace
 from msk_connect.connector_config import SinkSettings, default_sink_settings
 from msk_connect.events import STREAM_ROW_ID_BASE, EventMix, generate_events
@@ -101,9 +101,10 @@ def stream_events(
     rate: float | None = None,
     mix: EventMix | None = None,
     flush_size: int | None = None,
-    progress: Callable[[str], None] = print,
+    progress: Progress | None = None,
 ) -> StreamRun:
     """Produce `events` to a fresh mock cluster and let them flow through `twin` to gold."""
+    progress = progress or quiet()
     settings = default_sink_settings(
         flush_size=flush_size, rotate_schedule_interval_ms=TWIN_ROTATE_SCHEDULE_MS
     )
@@ -113,17 +114,19 @@ def stream_events(
     kafka = MockKafka()
     try:
         producer = connect(producer_config(kafka.bootstrap_servers), settings.topic)
-        progress(f"producing {events:,} events to {settings.topic} (mock Kafka)")
+        progress(f"producing {events:,} events to {settings.topic} (mock Kafka, seed {seed})")
         started = time.time()
-        report = produce_events(
-            producer,
-            settings.topic,
-            generate_events(
-                events, seed=seed, mix=mix, first_row_id=next_row_id(workspace, settings)
-            ),
-            rate=rate,
-            progress=lambda n: progress(f"  produced {n:,}/{events:,}"),
-        )
+        with progress.bar("producing", events, unit="events") as done:
+            report = produce_events(
+                producer,
+                settings.topic,
+                generate_events(
+                    events, seed=seed, mix=mix, first_row_id=next_row_id(workspace, settings)
+                ),
+                rate=rate,
+                progress=done,
+            )
+            done(report.delivered)
         run.last_event_produced_at = time.time()
         run.produce_seconds = run.last_event_produced_at - started
         run.delivered = report.delivered
@@ -133,8 +136,7 @@ def stream_events(
         def announce(obj: SinkObject) -> None:
             twin.put_raw_file(obj.key, obj.path)
             run.objects.append(obj)
-            if len(run.objects) % 10 == 1:
-                progress(f"  sink wrote {obj.key} ({obj.records} events)")
+            progress.detail(f"  sink wrote {obj.key} ({obj.records} events)")
 
         sink = LocalS3Sink(
             kafka.bootstrap_servers,

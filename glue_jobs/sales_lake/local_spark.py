@@ -25,6 +25,8 @@ MEMORY_VARIABLE = "SALES_PIPELINE_SPARK_MEMORY"
 DEFAULT_MEMORY = "4g"
 # HotSpot's exit status under -XX:+ExitOnOutOfMemoryError.
 OUT_OF_MEMORY_EXIT = 3
+# Spark's logging locally: warnings, minus start-up notices and a harmless trace (the file).
+LOG_CONFIG = Path(__file__).with_name("local_log4j2.properties")
 
 
 class SparkSetupError(RuntimeError):
@@ -78,7 +80,8 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
         # with half its threads dead; jvm_exit_message() then says what to raise.
         .config(
             "spark.driver.extraJavaOptions",
-            f"-Dderby.system.home={scratch} -XX:+ExitOnOutOfMemoryError",
+            f"-Dderby.system.home={scratch} -XX:+ExitOnOutOfMemoryError "
+            f"-Dlog4j2.configurationFile={LOG_CONFIG}",
         )
         # Delta's defaults assume a cluster; these keep small-table commits fast.
         .config("spark.databricks.delta.snapshotPartitions", "2")
@@ -86,7 +89,6 @@ def local_spark_session(app_name: str = "sales-pipeline-local", cores: int = 2):
     )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    _silence_codegen_fallback(spark)
     return spark
 
 
@@ -118,14 +120,3 @@ def jvm_exit_message() -> str | None:
             f"{MEMORY_VARIABLE} (e.g. {MEMORY_VARIABLE}=8g) or lower the job's split_bytes"
         )
     return f"Spark's JVM exited with status {status}; see the lines it printed above"
-
-
-def _silence_codegen_fallback(spark) -> None:
-    """Spark logs a full stack trace at ERROR when a generated method exceeds the JVM's
-    64 KB limit, then falls back to interpreted evaluation and carries on correctly.
-    That trace buries the twin's own progress lines, so locally it is switched off."""
-    jvm = spark.sparkContext._jvm
-    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-        "org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator",
-        jvm.org.apache.logging.log4j.Level.OFF,
-    )

@@ -12,7 +12,7 @@ from local_twin import summary
 from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
 from local_twin.commands.stream import stream_lines
 from local_twin.paths import SAMPLE_DATA_DIR
-from local_twin.progress import Progress
+from local_twin.progress import Progress, add_verbose_option
 from local_twin.streaming import stream_events
 from local_twin.twin import INPUT_SUFFIXES, Twin
 from local_twin.workspace import Workspace
@@ -43,7 +43,7 @@ def run(args) -> int:
         )
         return 2
     workspace = Workspace.at(args.workspace, fresh=True)
-    progress = Progress()
+    progress = Progress(verbose=args.verbose)
     progress(f"fresh workspace {workspace.root}")
     with Twin(workspace, progress=progress, **twin_settings(args)) as twin:
         records = twin.drop(good)
@@ -82,4 +82,5 @@ def register(subparsers) -> None:
     )
     add_workspace_option(parser)
     add_policy_options(parser)
+    add_verbose_option(parser)
     parser.set_defaults(func=run)

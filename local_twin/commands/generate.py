@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
+from contextlib import nullcontext
 from datetime import date
 
+from local_twin.progress import Progress
 from sales_data_generator import (
     DATE_FORMATS,
     ENCODINGS,
@@ -14,6 +15,8 @@ from sales_data_generator import (
     HEADERS,
     write_dataset,
 )
+
+SHOW_PROGRESS_ROWS = 200_000  # smaller outputs are written in a few seconds
 
 
 def parse_faults(text: str) -> dict[str, float]:
@@ -41,33 +44,22 @@ def _positive(text: str) -> int:
     return value
 
 
-class _Progress:
-    """A one-line progress meter on stderr, only for outputs big enough to wait for."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.started = time.perf_counter()
-
-    def __call__(self, done: int) -> None:
-        rate = done / max(time.perf_counter() - self.started, 1e-9)
-        end = "\n" if done >= self.total else ""
-        print(f"\r  {done:,}/{self.total:,} rows ({done / max(self.total, 1):.0%}, "
-              f"{rate:,.0f} rows/s)", end=end, file=sys.stderr, flush=True)  # fmt: skip
-
-
 def run(args) -> int:
+    big = args.rows >= SHOW_PROGRESS_ROWS
     try:
-        report = write_dataset(
-            args.out, rows=args.rows, files=args.files, seed=args.seed,
-            date_format=args.date_format, gzip=args.gzip, faults=args.faults,
-            encoding=args.encoding, header=args.header, changes=not args.no_changes,
-            start_date=args.start_date, days=args.days, first_row_id=args.first_row_id,
-            crlf=args.crlf, fine_money=args.fine_money, simple=args.simple, name=args.name,
-            progress=_Progress(args.rows) if args.rows >= 200_000 else None,
-        )  # fmt: skip
+        with Progress().bar("generating", args.rows) if big else nullcontext(None) as done:
+            report = write_dataset(
+                args.out, rows=args.rows, files=args.files, seed=args.seed,
+                date_format=args.date_format, gzip=args.gzip, faults=args.faults,
+                encoding=args.encoding, header=args.header, changes=not args.no_changes,
+                start_date=args.start_date, days=args.days, first_row_id=args.first_row_id,
+                crlf=args.crlf, fine_money=args.fine_money, simple=args.simple, name=args.name,
+                progress=done,
+            )  # fmt: skip
     except ValueError as exc:
         print(f"twin generate: {exc}", file=sys.stderr)
         return 2
+    print(f"seed:   {args.seed} (the same options and --seed {args.seed} write the same files)")
     print(f"rows:   {report.rows_written:,} (Row IDs up to {report.next_row_id - 1:,})")
     print(f"files:  {len(report.files)} in {report.out_dir} ({report.bytes_written:,} bytes)")
     for path in report.files[:5]:

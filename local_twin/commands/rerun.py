@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from local_twin import summary
 from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
-from local_twin.progress import Progress
+from local_twin.progress import Progress, add_verbose_option
 from local_twin.twin import Twin
 from local_twin.workspace import Workspace
 
@@ -22,7 +22,7 @@ def run(args) -> int:
         return 2
     workspace = Workspace.at(args.workspace)
     original = workspace.execution(None if args.last else args.name)
-    with Twin(workspace, progress=Progress(), **twin_settings(args)) as twin:
+    with Twin(workspace, progress=Progress(verbose=args.verbose), **twin_settings(args)) as twin:
         record = twin.rerun(original, accept_quality_breach=args.accept_quality_breach)
     print(summary.render([record], workspace.duckdb_path))
     return 0 if record["status"] == "SUCCEEDED" else 1
@@ -43,4 +43,5 @@ def register(subparsers) -> None:
     )
     add_workspace_option(parser)
     add_policy_options(parser)
+    add_verbose_option(parser)
     parser.set_defaults(func=run)

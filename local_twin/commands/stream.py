@@ -13,7 +13,7 @@ import time
 
 from local_twin import summary
 from local_twin.commands._common import add_policy_options, add_workspace_option, twin_settings
-from local_twin.progress import Progress
+from local_twin.progress import Progress, add_verbose_option
 from local_twin.streaming import stream_events
 from local_twin.twin import Twin
 from local_twin.workspace import Workspace
@@ -36,7 +36,7 @@ def stream_lines(run) -> list[str]:
 
 def run(args) -> int:
     workspace = Workspace.at(args.workspace)
-    progress = Progress()
+    progress = Progress(verbose=args.verbose)
     mix = EventMix(update_ratio=args.update_ratio, cancel_ratio=args.cancel_ratio)
     with Twin(workspace, progress=progress, **twin_settings(args)) as twin:
         result = stream_events(
@@ -72,4 +72,5 @@ def register(subparsers) -> None:
     )
     add_workspace_option(parser)
     add_policy_options(parser)
+    add_verbose_option(parser)
     parser.set_defaults(func=run)
