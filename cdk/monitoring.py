@@ -225,7 +225,13 @@ class Monitoring(Construct):
                 left=[metric(n) for n in ("RowsRead", "RowsInserted", "RowsUpdated")],
                 right=[metric(n) for n in ("RowsQuarantined", "RowsHeld", "RejectedFiles")],
                 width=12,
-            )
+            ),
+            cloudwatch.GraphWidget(
+                title="Quarantined rows by reason",
+                # One line per reason code a run has published (the codes are open-ended).
+                left=[cloudwatch.MathExpression(expression=by_reason_search(), label="")],
+                width=12,
+            ),
         )
 
     def add_alarm_overview(self) -> None:
@@ -233,3 +239,10 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24)
         )
+
+
+def by_reason_search() -> str:
+    """CloudWatch SEARCH for the per-reason quarantine counts of any loader."""
+    ns, by = quality_metrics.NAMESPACE, quality_metrics.BY_REASON
+    dims = f"{ns},Loader,{quality_metrics.REASON_DIMENSION}"
+    return f"SEARCH('{{{dims}}} MetricName=\"{by}\"', 'Sum', {ALARM_PERIOD.to_seconds()})"

@@ -73,6 +73,10 @@ def test_dashboard_shows_every_box(synthesis):
         "Glue run-ended Lambda",
         "Glue run-ended events",
         "Silver rows per batch run",
+        "Quarantined rows by reason",
         "Alarms",
     ):
         assert title in body, title
+    # the per-reason graph finds every code the job publishes (quality_metrics owns the names)
+    assert "SEARCH('{SalesPipeline,Loader,Reason} MetricName=" in body
+    assert "RowsQuarantinedByReason" in body
