@@ -40,6 +40,7 @@ def say(message: str) -> None:
 
 def dataset(rows: int, **options) -> tuple[Path, int]:
     """Generate (or reuse) one landing file; returns (file, next_row_id)."""
+    from local_twin.progress import Progress
     from sales_data_generator import write_dataset
 
     key = "-".join(f"{k}={v}" for k, v in sorted(options.items()))
@@ -49,10 +50,9 @@ def dataset(rows: int, **options) -> tuple[Path, int]:
         name, next_row_id = marker.read_text().split()
         return out / name, int(next_row_id)
     shutil.rmtree(out, ignore_errors=True)
-    say(f"generating {rows:,} rows ...")
-    report = write_dataset(
-        out, rows=rows, files=1, progress=lambda n: say(f"  generated {n:,} rows"), **options
-    )
+    say(f"generating {rows:,} rows (seed {options.get('seed', 'default')}) ...")
+    with Progress().bar("generating", rows) as done:
+        report = write_dataset(out, rows=rows, files=1, progress=done, **options)
     marker.write_text(f"{report.files[0].name} {report.next_row_id}")
     return report.files[0], report.next_row_id
 
