@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 help:  ## list the targets (the default)
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z -]+):.*## /\1\t/' | expand -t 18
 
-setup:  ## install everything (uv lock, Delta jars with Maven, the CDK CLI), idempotently
+setup:  ## install everything (uv lock, Delta jars with Maven, the CDK CLI, Chromium), idempotently
 	@scripts/setup.sh
 
 demo: setup  ## the pipeline end to end on the local twin with the sample data

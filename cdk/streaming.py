@@ -272,37 +272,36 @@ class Streaming(Construct):
             allow_all_outbound=False,
             description="MSK Serverless: IAM/TLS clients on 9098 from the connector",
         )
-        self.connector_security_group = ec2.SecurityGroup(
-            self,
+        self.connector_security_group = self._broker_client(
+            vpc,
             "ConnectorSecurityGroup",
-            vpc=vpc,
-            allow_all_outbound=False,
-            description="MSK Connect S3 sink: out to the cluster (9098) and S3 (443)",
-        )
-        self.cluster_security_group.add_ingress_rule(
-            self.connector_security_group, ec2.Port.tcp(MSK_IAM_PORT), "connector to brokers"
-        )
-        self.connector_security_group.add_egress_rule(
-            self.cluster_security_group, ec2.Port.tcp(MSK_IAM_PORT), "to brokers (IAM, TLS)"
+            "MSK Connect S3 sink: out to the cluster (9098) and S3 (443)",
+            "connector to brokers",
         )
         self.connector_security_group.add_egress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 (gateway endpoint) and AWS APIs"
         )
         # The brokers are only reachable inside the VPC: a producer there (an EC2
         # instance, a CloudShell VPC environment) gets this group next to its own.
-        self.producer_security_group = ec2.SecurityGroup(
-            self,
+        self.producer_security_group = self._broker_client(
+            vpc,
             "ProducerSecurityGroup",
-            vpc=vpc,
-            allow_all_outbound=False,
-            description="Producers of sales events: out to the MSK Serverless brokers (9098)",
+            "Producers of sales events: out to the MSK Serverless brokers (9098)",
+            "producers to brokers",
         )
-        self.cluster_security_group.add_ingress_rule(
-            self.producer_security_group, ec2.Port.tcp(MSK_IAM_PORT), "producers to brokers"
+
+    def _broker_client(
+        self, vpc: ec2.IVpc, id_: str, description: str, label: str
+    ) -> ec2.SecurityGroup:
+        """A security group whose members reach the brokers on 9098 (and only that)."""
+        group = ec2.SecurityGroup(
+            self, id_, vpc=vpc, allow_all_outbound=False, description=description
         )
-        self.producer_security_group.add_egress_rule(
+        self.cluster_security_group.add_ingress_rule(group, ec2.Port.tcp(MSK_IAM_PORT), label)
+        group.add_egress_rule(
             self.cluster_security_group, ec2.Port.tcp(MSK_IAM_PORT), "to brokers (IAM, TLS)"
         )
+        return group
 
     def _bootstrap_servers(self) -> str:
         """MSK Serverless exposes no bootstrap attribute: ask the Kafka API at deploy time."""

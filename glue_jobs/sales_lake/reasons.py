@@ -109,3 +109,8 @@ def as_lists(joined: pa.Array) -> pa.Array:
         [pa.array([0], pa.int32()), pc.cumulative_sum(lengths).cast(pa.int32())]
     )
     return pa.ListArray.from_arrays(offsets, pc.list_flatten(parts))
+
+
+def most_frequent_first(counts: dict[str, int]) -> dict[str, int]:
+    """Reason code -> rows, most frequent first (ties by code): how records show them."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sales_lake.reasons import most_frequent_first
+
 SEPARATOR = "\u001f"
 NULL_MARK = "\u0000"
 # The lineage every quarantine row carries, as Columns the loader provides.
@@ -65,4 +67,4 @@ def reason_counts(rows: DataFrame) -> dict[str, int]:
         .count()
         .collect()
     )
-    return {r.code: r["count"] for r in sorted(counted, key=lambda r: (-r["count"], r.code))}
+    return most_frequent_first({r.code: r["count"] for r in counted})

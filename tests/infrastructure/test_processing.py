@@ -99,7 +99,14 @@ def test_library_archive_holds_the_package_with_both_loaders_at_its_root(synthes
     staged = synthesis.outdir / f"asset.{asset.asset_hash}"
     assert {path.name for path in staged.iterdir()} == {SHARED_LIBRARY_PACKAGE}
     library = PROJECT_ROOT / "glue_jobs" / SHARED_LIBRARY_PACKAGE
-    for module in ("__init__.py", "silver_run.py", "batch/loader.py", "stream/loader.py"):
+    shipped_files = (
+        "__init__.py",
+        "silver_run.py",
+        "batch/loader.py",
+        "stream/loader.py",
+        "rules.toml",
+    )
+    for module in shipped_files:
         shipped = staged / SHARED_LIBRARY_PACKAGE / module
         assert shipped.read_bytes() == (library / module).read_bytes(), module
     script = (PROJECT_ROOT / SILVER_JOB_SCRIPT).read_text()

@@ -12,6 +12,7 @@ import json
 import random
 import runpy
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
@@ -192,6 +193,9 @@ def test_malformed_lines_are_quarantined_with_reasons(runs):
     assert {n: by_line[n + 4]["reason_codes"] for n in EXPECTED_REASONS} == EXPECTED_REASONS
     assert "12,50" in by_line[8]["reason_detail"]
     assert all(r["source_kind"] == "stream" for r in by_line.values())
+    # the run record counts them per reason (what RowsQuarantinedByReason publishes)
+    codes = Counter(code for r in by_line.values() for code in r["reason_codes"])
+    assert runs["m1"]["quarantine_reasons"] == dict(codes)
 
 
 def test_rerun_is_idempotent(runs):

@@ -31,6 +31,7 @@ from sales_lake.batch.bronze_objects import read_bronze
 from sales_lake.batch.bronze_reader import dropped_sources
 from sales_lake.batch.byte_ranges import added_reasons, merge_summaries
 from sales_lake.load_options import LoadOptions
+from sales_lake.reasons import most_frequent_first
 from sales_lake.run_metrics import RunMetrics
 from sales_lake.run_sources import Source
 from sales_lake.silver_rows import is_valid, lookup, quarantine_rows
@@ -85,8 +86,9 @@ def _write(
         breached = quality_gate.breaches(summaries, options)
         if breached:
             uri_of = {s.index: s.uri for s in sources}
+            reasons = {b.index: summaries[b.index].get("reasons", {}) for b in breached}
             metrics.quality["breached_files"] = [
-                _breach_entry(b, uri_of[b.index], _by_count(summaries[b.index].get("reasons", {})),
+                _breach_entry(b, uri_of[b.index], most_frequent_first(reasons[b.index]),
                               options.max_quarantine_ratio)
                 for b in breached
             ]  # fmt: skip
@@ -94,7 +96,7 @@ def _write(
         for index in held:
             summaries[index]["outcome"] = quality_gate.HELD  # parsed, none of it written
         kept_out = sorted(dropped_sources(summaries) | held)
-        metrics.quarantine_reasons = _by_count(
+        metrics.quarantine_reasons = most_frequent_first(
             added_reasons(s.get("reasons", {}) for i, s in summaries.items() if i not in kept_out)
         )
         if kept_out:
@@ -148,11 +150,6 @@ def _totals(is_record) -> list:
         F.min(F.when(valid, F.col("row_id"))).alias("min_row_id"),
         F.max(F.when(valid, F.col("row_id"))).alias("max_row_id"),
     ]
-
-
-def _by_count(counts: dict[str, int]) -> dict[str, int]:
-    """Reason code -> rows, most frequent first (ties by code)."""
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _breach_entry(breach: quality_gate.Breach, uri: str, reasons: dict, threshold: float) -> dict:
