@@ -19,6 +19,7 @@ reported per message (partial batch response), so SQS redelivers only those.
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -84,14 +85,13 @@ def complete(run: dict, stepfunctions) -> str:
     return "completed"
 
 
-def _record_handler(record: SQSRecord) -> None:
+def _record_handler(record: SQSRecord, glue, stepfunctions) -> None:
     event = json.loads(record.body)
     detail = event.get("detail") or {}
     state = detail.get("state")
     if state not in TERMINAL_STATES:
         logger.info("not a terminal state", extra={"detail": detail})
         return
-    glue, stepfunctions = boto3.client("glue"), boto3.client("stepfunctions")
     run = glue.get_job_run(JobName=detail["jobName"], RunId=detail["jobRunId"])["JobRun"]
     outcome = complete(run, stepfunctions)
     logger.info(
@@ -104,6 +104,10 @@ def _record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    # One pair of clients per invocation (a batch holds up to 10 records), not per record.
+    handler = partial(
+        _record_handler, glue=boto3.client("glue"), stepfunctions=boto3.client("stepfunctions")
+    )
     return process_partial_response(
-        event=event, record_handler=_record_handler, processor=processor, context=context
+        event=event, record_handler=handler, processor=processor, context=context
     )
