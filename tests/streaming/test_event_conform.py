@@ -3,6 +3,7 @@ accepts, how it types it, and the reason each kind of bad line gets."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from datetime import UTC, date, datetime
@@ -10,7 +11,9 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
+from sales_lake.run_sources import Source
 from sales_lake.stream.event_conform import conform_events, split_lines
+from sales_lake.stream.event_io import event_batches
 
 from msk_connect.events import make_event, random_order_line
 
@@ -110,3 +113,19 @@ def test_good_and_bad_lines_keep_their_order_and_one_bad_value_does_not_null_the
     rows, codes, _ = _conform(good, bad, good)
     assert codes == [[], ["bad_sales"], []]
     assert rows[1]["sales"] is None and rows[1]["quantity"] == rows[0]["quantity"]
+
+
+def test_a_gzip_stream_file_reads_as_its_text_and_a_corrupt_one_is_one_quarantined_row():
+    """The sink writes `.json.gz` with `s3.compression.type = gzip` (lake_layout accepts
+    it): the loader reads the decompressed lines, or says the file is corrupt."""
+    source = Source(index=0, uri="s3://raw/topics/t/x/t+0+0000000000.json.gz")
+    text = json.dumps(_event("ev-1")) + "\n" + json.dumps(_event("ev-2", quantity=0)) + "\n"
+    [plain] = event_batches(source, text.encode())
+    [unzipped] = event_batches(source, gzip.compress(text.encode()))
+    assert unzipped.equals(plain) and plain.num_rows == 2
+    [broken] = event_batches(source, gzip.compress(text.encode())[:-9])  # cut short
+    row = broken.to_pylist()
+    assert [(r["line_number"], r["reason_codes"], r["event_id"]) for r in row] == [
+        (0, ["corrupt_gzip"], None)
+    ]
+    assert "truncated" in row[0]["reason_detail"] and broken.schema.equals(plain.schema)

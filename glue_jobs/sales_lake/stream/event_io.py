@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 
 from sales_lake import delta_tables
+from sales_lake.batch.bronze_csv import FileSummary, Rejected, decompress
 from sales_lake.binary_files import read_objects
 from sales_lake.run_sources import Source
 from sales_lake.schema import BUSINESS_COLUMNS, ddl
@@ -31,7 +32,14 @@ EVENT_ROWS_SCHEMA = ", ".join(
 
 def event_batches(source: Source, content: bytes) -> Iterator[pa.RecordBatch]:
     """The executor side: one stream file's bytes -> typed event rows, the raw line kept
-    only where it is rejected (only quarantine shows it)."""
+    only where it is rejected (only quarantine shows it). A gzip file (the sink with
+    `s3.compression.type = gzip` writes `.json.gz`) is read decompressed, recognised by
+    its magic number; a corrupt one is one quarantined row naming the problem."""
+    try:
+        content = decompress(content, FileSummary())  # stream files are a few MB
+    except Rejected as rejection:
+        yield _rejected_file(source, rejection)
+        return
     numbers, lines = split_lines(content)
     typed = conform_events(lines)
     size = len(lines)
@@ -43,6 +51,21 @@ def event_batches(source: Source, content: bytes) -> Iterator[pa.RecordBatch]:
             **typed.columns,
             "reason_codes": typed.reason_codes,
             "reason_detail": typed.reason_detail,
+        }
+    )
+
+
+def _rejected_file(source: Source, rejection: Rejected) -> pa.RecordBatch:
+    """A file none of whose lines can be read, as one quarantine row (line 0, no text)."""
+    typed = conform_events(pa.array(["{}"], pa.string()))  # the column types, all NULL
+    return pa.RecordBatch.from_pydict(
+        {
+            "source_uri": pa.array([source.uri], pa.string()),
+            "line_number": pa.array([0], pa.int64()),
+            "raw_record": pa.nulls(1, pa.string()),
+            **{name: pc.if_else(False, column, None) for name, column in typed.columns.items()},
+            "reason_codes": pa.array([[rejection.reason]], pa.list_(pa.string())),
+            "reason_detail": pa.array([rejection.detail], pa.string()),
         }
     )
 
