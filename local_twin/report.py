@@ -98,7 +98,9 @@ def money(value) -> str:
 
 
 def margin(profit, sales) -> str:
-    return f"{Decimal(profit) / Decimal(sales):.1%}" if sales else "-"
+    """profit / sales, or '-' without sales."""
+    sales = Decimal(sales or 0)
+    return f"{Decimal(profit) / sales:.1%}" if sales else "-"
 
 
 def _table(headers: list[str], rows: list[list], table_id: str) -> str:
