@@ -7,6 +7,8 @@ an alarm (notifying the topic) and the matching dashboard widgets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -232,6 +234,30 @@ class Monitoring(Construct):
                 left=[cloudwatch.MathExpression(expression=by_reason_search(), label="")],
                 width=12,
             ),
+        )
+
+    def watch_connector(
+        self, *, name: str, metric: Callable[[str], cloudwatch.IMetric], errored: str, running: str
+    ) -> None:
+        """The streaming part's S3 sink connector (cdk/streaming.py): an alarm when a task
+        fails, and its running vs errored tasks.
+
+        `errors.tolerance = none` makes a record the sink cannot write stop its task
+        rather than be skipped, and a stopped task is silent otherwise: its partitions
+        only stop reaching `topics/`. Running workers report the errored count; no data
+        means none reported an errored task, so missing data does not breach (the
+        shared `_alarm` settings).
+        """
+        self._alarm(
+            "ConnectorTaskErrorsAlarm",
+            metric=metric(errored),
+            description=f"S3 sink connector {name}: a task failed, so its partitions stop "
+            "reaching the raw bucket; its worker logs say why (docs/deploy.md, Streaming).",
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="S3 sink connector tasks", left=[metric(running), metric(errored)], width=12
+            )
         )
 
     def add_alarm_overview(self) -> None:

@@ -30,7 +30,7 @@ from cdk.nag_acknowledgments import acknowledge_findings
 from cdk.orchestration import Orchestration
 from cdk.processing import Processing
 from cdk.storage import Storage
-from cdk.streaming import add_streaming
+from cdk.streaming import ERRORED_TASKS, RUNNING_TASKS, add_streaming
 from cdk.warehouse import Warehouse
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -102,10 +102,13 @@ class SalesPipelineStack(Stack):
                 label="Glue run-ended events",
             )
         self.monitoring.watch_data_quality(quarantine_threshold=config.quality_threshold)
-        if self.streaming is not None:  # same topic, same dashboard, same alarm overview
-            alarm = self.streaming.add_health_alarm(self.monitoring.notification_topic)
-            self.monitoring.alarms.append(alarm)
-            self.monitoring.dashboard.add_widgets(self.streaming.dashboard_widget())
+        if self.streaming is not None:
+            self.monitoring.watch_connector(
+                name=self.streaming.connector_name,
+                metric=self.streaming.connector_metric,
+                errored=ERRORED_TASKS,
+                running=RUNNING_TASKS,
+            )
         self.monitoring.add_alarm_overview()
 
         Tags.of(self).add("project", "sales-data-aggregation-pipeline")

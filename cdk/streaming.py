@@ -26,7 +26,6 @@ from pathlib import Path
 
 from aws_cdk import Annotations, Aws, Fn, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kafkaconnect as kafkaconnect
@@ -34,7 +33,6 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_msk as msk
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_sns as sns
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
@@ -126,7 +124,6 @@ class Streaming(Construct):
         plugin: PluginSource,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._env_name = config.env_name
         raw = storage.raw_bucket
         self.raw_bucket_cfn = raw.node.default_child
         self.connector_config = load_connector_config(
@@ -227,39 +224,6 @@ class Streaming(Construct):
             dimensions_map={"ConnectorName": self.connector_name},
             statistic="Maximum",
             period=ALARM_PERIOD,
-        )
-
-    def add_health_alarm(self, topic: sns.ITopic) -> cloudwatch.Alarm:
-        """An alarm to `topic` when a sink task fails.
-
-        `errors.tolerance = none` makes a record the sink cannot write stop its task
-        rather than be skipped, and a stopped task is silent otherwise: its partitions
-        only stop reaching `topics/`. Running workers report ErroredTaskCount; no data
-        means none reported an errored task, so missing data does not breach.
-        """
-        alarm = cloudwatch.Alarm(
-            self,
-            "ConnectorTaskErrorsAlarm",
-            alarm_description=(
-                f"[sales-pipeline {self._env_name}] S3 sink connector {self.connector_name}: "
-                "a task failed, so its partitions stop reaching the raw bucket; its worker "
-                "logs say why (docs/deploy.md, Streaming)."
-            ),
-            metric=self.connector_metric(ERRORED_TASKS),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
-        return alarm
-
-    def dashboard_widget(self) -> cloudwatch.GraphWidget:
-        """Running vs errored sink tasks, next to the pipeline's other widgets."""
-        return cloudwatch.GraphWidget(
-            title="S3 sink connector tasks",
-            left=[self.connector_metric(RUNNING_TASKS), self.connector_metric(ERRORED_TASKS)],
-            width=12,
         )
 
     # -- pieces ---------------------------------------------------------------------------

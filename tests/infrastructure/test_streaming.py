@@ -216,8 +216,8 @@ def test_a_failed_sink_task_alarms_the_notification_topic(synthesized):
 
 
 def test_the_connector_alarm_and_tasks_are_on_the_dashboard(synthesized):
-    stack, streaming = synthesized["stack"], synthesized["streaming"]
-    alarm = next(a for a in stack.monitoring.alarms if a.node.scope is streaming)
+    stack = synthesized["stack"]
+    alarm = next(a for a in stack.monitoring.alarms if a.node.id == "ConnectorTaskErrorsAlarm")
     alarm_id = stack.resolve(stack.get_logical_id(alarm.node.default_child))
     parts = _one(synthesized["template"], "AWS::CloudWatch::Dashboard")["DashboardBody"]
     parts = parts["Fn::Join"][1]
