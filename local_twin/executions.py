@@ -86,15 +86,10 @@ class Executions:
                     )
                 for arn in sorted(pending):
                     short = arn.rsplit(":", 1)[-1][:48]
-                    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)
-                    for event in events["events"][seen[arn] :]:
-                        if event["type"].endswith("StateEntered"):
-                            name = event["stateEnteredEventDetails"]["name"]
-                            last_state[arn] = name
-                            last_news[arn] = time.monotonic()
-                            self.progress.detail(f"  {short}: {name}")
-                            show(arn, f"{short}: {name}")
-                    seen[arn] = len(events["events"])
+                    for name in _entered_states(sfn, arn, seen):
+                        last_state[arn], last_news[arn] = name, time.monotonic()
+                        self.progress.detail(f"  {short}: {name}")
+                        show(arn, f"{short}: {name}")
                     if time.monotonic() - last_news[arn] >= PROGRESS_HEARTBEAT_SECONDS:
                         last_news[arn] = time.monotonic()
                         self.progress.detail(f"  {short}: still in {last_state.get(arn)}")
@@ -171,3 +166,15 @@ def stage_seconds(events: list[dict]) -> dict[str, float]:
                 seconds = (event["timestamp"] - entered.pop(name)).total_seconds()
                 totals[name] = round(totals.get(name, 0.0) + seconds, 3)
     return totals
+
+
+def _entered_states(sfn, arn: str, seen: dict[str, int]) -> list[str]:
+    """The states `arn` entered since the last call (`seen`: history events read)."""
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in events[seen[arn] :]
+        if e["type"].endswith("StateEntered")
+    ]
+    seen[arn] = len(events)
+    return entered
