@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ def test_bounds_are_described_as_the_reason_shows_them():
 
 _CONFORM = """
 import sys
+import zipfile
 import pyarrow as pa
 from sales_lake.batch import conform
 from sales_lake.load_options import LoadOptions
@@ -100,4 +102,23 @@ def test_a_user_adds_a_market_and_narrows_a_range_without_a_code_change(tmp_path
     )
     assert result.stdout.split("\n")[0] == (
         "[[], ['bad_quantity'], ['unknown_market']] ['Oceania', 'LATAM', None] 0.2"
+    )
+
+
+def test_the_rules_load_from_the_library_zip_as_glue_imports_it(tmp_path):
+    """Glue puts the --extra-py-files zip on sys.path: rules.toml is read from inside it."""
+    archive = tmp_path / "sales_lake.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in PACKAGE.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zipped.write(path, path.relative_to(PACKAGE.parent))
+    show = "import sales_lake.rules as r; print(r.__file__, sorted(r.ENUMERATIONS['market']))"
+    result = subprocess.run(
+        [sys.executable, "-c", show],
+        env={"PYTHONPATH": str(archive), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    where, markets = result.stdout.split(" ", 1)
+    assert where.startswith(str(archive)) and markets.strip() == str(
+        sorted(rules.ENUMERATIONS["market"])
     )
